@@ -1,0 +1,23 @@
+//! The filter parser never panics; evaluation on a sample user never panics either.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use scimcert::api::Profile;
+use scimcert::patch::Schema;
+use scimcert::patch::filter::parse_filter;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(filter) = parse_filter(text)
+    {
+        let schema = Schema::user(Profile::Rfc7644);
+        let user = serde_json::json!({
+            "userName": "bjensen", "active": true, "title": "Tour Guide",
+            "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+            "meta": {"lastModified": "2024-01-01T00:00:00Z"}
+        });
+        let _ = filter.matches_resource(&user, &schema);
+        let printed = filter.to_string();
+        assert!(parse_filter(&printed).is_ok(), "printed filter {printed:?} does not parse");
+    }
+});

@@ -1,0 +1,134 @@
+//! `{{ variable }}` templating in paths, query values, headers and bodies.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Variables every run defines: `run_id` (one per run) and `uuid` (one per case).
+pub const BUILTIN_VARIABLES: &[&str] = &["run_id", "uuid"];
+
+/// Variables a target may define (the built-in simulations define all of them; a real
+/// target defines those given with `--var`). A case using one the target lacks is skipped.
+pub const TARGET_VARIABLES: &[&str] = &["tenant", "readonly_token"];
+
+/// Variable values by name.
+pub type Vars = BTreeMap<String, String>;
+
+/// The names referenced in `text`, in order, with their byte offsets.
+pub fn references(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let name = after[..end].trim().to_string();
+        found.push((offset + start, name));
+        let consumed = start + 2 + end + 2;
+        offset += consumed;
+        rest = &rest[consumed..];
+    }
+    found
+}
+
+/// Every string (keys and values) inside a JSON value, for reference scanning.
+pub fn strings_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                strings_in(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Substitutes every `{{ name }}`; a name missing from `vars` is an error naming it.
+pub fn render(text: &str, vars: &Vars) -> Result<String, String> {
+    if !text.contains("{{") {
+        return Ok(text.to_string());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let name = after[..end].trim();
+        let value = vars.get(name).ok_or_else(|| name.to_string())?;
+        out.push_str(&rest[..start]);
+        out.push_str(value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Renders every string (keys and values) of a JSON value.
+pub fn render_value(value: &Value, vars: &Vars) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(s) => Value::String(render(s, vars)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_value(v, vars))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(render(k, vars)?, render_value(v, vars)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars {
+        Vars::from([
+            ("user_id".into(), "42".into()),
+            ("run_id".into(), "r1".into()),
+        ])
+    }
+
+    #[test]
+    fn renders_variables_with_and_without_spaces() {
+        assert_eq!(
+            render("/Users/{{ user_id }}", &vars()).unwrap(),
+            "/Users/42"
+        );
+        assert_eq!(
+            render("a{{run_id}}b{{ user_id}}", &vars()).unwrap(),
+            "ar1b42"
+        );
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        assert_eq!(render("{{ nope }}", &vars()), Err("nope".to_string()));
+    }
+
+    #[test]
+    fn references_report_names_and_offsets() {
+        assert_eq!(
+            references("x {{ a }} {{b}}"),
+            vec![(2, "a".to_string()), (10, "b".to_string())]
+        );
+    }
+
+    #[test]
+    fn renders_keys_and_nested_values() {
+        let v = serde_json::json!({"k{{ run_id }}": ["{{ user_id }}", 1]});
+        assert_eq!(
+            render_value(&v, &vars()).unwrap(),
+            serde_json::json!({"kr1": ["42", 1]})
+        );
+    }
+}

@@ -1,0 +1,784 @@
+//! The command line: raw flags are parsed by clap, validated into a plan, then run.
+//! Only this module and `main.rs` know about flags.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::api::{Api, Profile};
+use crate::case::load::{Corpus, LoadedCase};
+use crate::case::model::Level;
+use crate::case::template::Vars;
+use crate::check::SchemaRegistry;
+use crate::exit;
+use crate::report;
+use crate::run::execute::{DEFAULT_TIMEOUT, RunContext, SnapshotMode, run_all};
+use crate::run::{Auth, BuiltinTargets, HttpClient, Target};
+use crate::sim::{SimOptions, Simulation};
+
+/// Environment variable holding the bearer token for a real target.
+pub const ENV_TOKEN: &str = "SCIMCERT_TOKEN";
+/// Environment variable holding `user:pass` for basic auth against a real target.
+pub const ENV_BASIC: &str = "SCIMCERT_BASIC";
+
+/// scimcert — conformance suite and mock server for SCIM 2.0 PATCH-user endpoints.
+#[derive(Debug, Parser)]
+#[command(name = "scimcert", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run cases against the built-in simulations or a real server.
+    Run(RunArgs),
+    /// List the selected cases.
+    List(ListArgs),
+    /// Serve a simulation until Ctrl-C (for client authors and CI).
+    Mock(MockArgs),
+    /// Print rule × number of cases × profiles from the rule catalogue.
+    Coverage(CoverageArgs),
+    /// Model-based testing: random PATCH sequences on the target vs the reference engine.
+    Explore(ExploreArgs),
+    /// Print the JSON Schema of case files.
+    Schema,
+}
+
+/// `scimcert explore`.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// Base URL of the SCIM API under test; without it, the built-in simulation of
+    /// `--sim-profile` is explored (useful to see how profiles differ).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Reference profile: which behaviour counts as correct.
+    #[arg(long, value_parser = parse_profile, default_value = "rfc7644")]
+    pub profile: Profile,
+    /// Profile of the built-in simulation explored when there is no --target.
+    #[arg(long, value_parser = parse_profile)]
+    pub sim_profile: Option<Profile>,
+    /// Seed: the same seed gives the same sequences.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of sequences.
+    #[arg(short = 'n', long = "count", default_value_t = 50)]
+    pub count: usize,
+    /// PATCH requests per sequence.
+    #[arg(long, default_value_t = 4)]
+    pub length: usize,
+    /// Folder for the case files of the divergences found.
+    #[arg(long, default_value = "explore-findings")]
+    pub out: PathBuf,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
+    pub timeout: f64,
+}
+
+/// `scimcert explore`: exit 1 when a divergence was found.
+pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
+    use crate::run::explore::{Explore, case_file};
+    if args.profile.api() != Api::Scim {
+        return Err(CliError::usage(
+            "explore works on the SCIM api (profiles rfc7644, vmware, entra, okta)",
+        ));
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) || args.count == 0 || args.length == 0 {
+        return Err(CliError::usage(
+            "--timeout, --count and --length must be positive",
+        ));
+    }
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let client = HttpClient::new(timeout, timeout.min(Duration::from_secs(5)))
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    let mut _sims = None;
+    let target = match &args.target {
+        Some(url) => {
+            reqwest::Url::parse(url)
+                .map_err(|e| CliError::usage(format!("--target `{url}` is not a URL: {e}")))?;
+            let auth = match std::env::var(ENV_TOKEN) {
+                Ok(t) if !t.is_empty() => Auth::Bearer(t),
+                _ => Auth::None,
+            };
+            Target {
+                api: Api::Scim,
+                profile: args.profile,
+                base_url: url.trim_end_matches('/').to_string(),
+                auth,
+                extra_headers: Vec::new(),
+                vars: Vars::new(),
+                builtin: false,
+                capabilities: Default::default(),
+            }
+        }
+        None => {
+            let sim_profile = args.sim_profile.unwrap_or(args.profile);
+            if sim_profile.api() != Api::Scim {
+                return Err(CliError::usage("--sim-profile must be a SCIM profile"));
+            }
+            let sims = BuiltinTargets::start(&[sim_profile])
+                .await
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            let t = sims
+                .target(sim_profile)
+                .cloned()
+                .ok_or_else(|| CliError::runtime("simulation did not start"))?;
+            _sims = Some(sims);
+            t
+        }
+    };
+    let explore = Explore {
+        client: &client,
+        target: &target,
+        profile: args.profile,
+        seed: args.seed,
+        count: args.count,
+        length: args.length,
+        name_prefix: format!("scimcert-{}-explore", short_run_id()),
+    };
+    println!(
+        "exploring {} against the {} reference: {} sequences of {} requests, seed {}",
+        target.label(),
+        args.profile,
+        args.count,
+        args.length,
+        args.seed
+    );
+    let findings = explore
+        .run()
+        .await
+        .map_err(|e| CliError::runtime(format!("exploration stopped: {e}")))?;
+    if findings.is_empty() {
+        println!("no divergence in {} sequences", args.count);
+        return Ok(exit::OK);
+    }
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", args.out.display())))?;
+    for f in &findings {
+        let path = args
+            .out
+            .join(format!("explore-{}-{}.yaml", args.seed, f.sequence));
+        write_file(&path, case_file(f, args.profile, args.seed).as_bytes())?;
+        println!(
+            "divergence in sequence {} ({} request(s) after shrinking): {}\n  case file: {}",
+            f.sequence,
+            f.requests.len(),
+            f.summary,
+            path.display()
+        );
+    }
+    println!(
+        "{} divergence(s) in {} sequences",
+        findings.len(),
+        args.count
+    );
+    Ok(exit::FAILURES)
+}
+
+/// Which cases.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Case file or folder.
+    #[arg(long, default_value = "cases")]
+    pub cases: PathBuf,
+    /// Folder of response JSON Schemas.
+    #[arg(long, default_value = "schemas")]
+    pub schemas: PathBuf,
+    /// Only cases whose id matches (exact or glob with `*` and `?`); repeatable.
+    #[arg(long = "case", value_name = "ID_OR_GLOB")]
+    pub case: Vec<String>,
+    /// Only cases with this tag; repeatable.
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Only cases checking this rule ID; repeatable.
+    #[arg(long)]
+    pub rule: Vec<String>,
+    /// Only cases of this level; repeatable.
+    #[arg(long, value_parser = parse_level)]
+    pub level: Vec<Level>,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+}
+
+/// `scimcert run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Case selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Base URL of a real server's API (e.g. https://host/usergroup/t/T/scim/v2); without
+    /// it, cases run against the built-in simulations.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// API of the real target.
+    #[arg(long, value_enum)]
+    pub api: Option<ApiArg>,
+    /// Expectation profile (default: every profile with the simulations; the API's
+    /// default profile against a real target).
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// Extra header for every request, `Name: value`; repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// Target variable for cases, `name=value` (e.g. `readonly_token=...`); repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
+    pub timeout: f64,
+    /// Cases run at once (default: number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Compare `snapshot:` expectations with (and record into) this folder.
+    #[arg(long)]
+    pub snapshots: Option<PathBuf>,
+    /// SHOULD/MAY failures fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print only cases that did not pass, and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Leave the users cases create (skip cleanup steps), for debugging.
+    #[arg(long)]
+    pub keep: bool,
+    /// Do not read /ServiceProviderConfig before running against a real SCIM target.
+    #[arg(long)]
+    pub no_discovery: bool,
+}
+
+/// `scimcert list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Case selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `scimcert coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Case selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// Output format of `list`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// One line per case.
+    Text,
+    /// A JSON array.
+    Json,
+}
+
+/// `--api` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ApiArg {
+    /// SCIM 2.0 (VMware Identity Services and any RFC 7644 server).
+    Scim,
+    /// Oracle Fabric userManagement.
+    Idm,
+}
+
+impl From<ApiArg> for Api {
+    fn from(a: ApiArg) -> Api {
+        match a {
+            ApiArg::Scim => Api::Scim,
+            ApiArg::Idm => Api::Idm,
+        }
+    }
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
+}
+
+/// `scimcert mock`.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Which API to simulate.
+    #[arg(value_enum)]
+    pub api: ApiArg,
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// SCIM tenant shown in the printed base URL.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Bearer token to accept (default: the built-in one, printed at start).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Profile to behave as.
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// IDM profile configuration file (JSON, SCIMConfiguration-like).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Fault rule to inject (e.g. `PATCH /Users/* status=503`); repeatable.
+    #[arg(long)]
+    pub fault: Vec<String>,
+}
+
+/// A failure before or outside verdicts, with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code.
+    pub code: i32,
+    /// Message for stderr.
+    pub message: String,
+}
+
+impl CliError {
+    fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            code: exit::USAGE,
+            message: message.into(),
+        }
+    }
+    fn runtime(message: impl Into<String>) -> CliError {
+        CliError {
+            code: exit::RUNTIME,
+            message: message.into(),
+        }
+    }
+}
+
+/// Loads schemas and cases, then keeps the selected ones.
+pub fn load_selected(
+    select: &SelectArgs,
+) -> Result<(Arc<SchemaRegistry>, Vec<LoadedCase>), CliError> {
+    let schemas = if select.schemas.is_dir() {
+        SchemaRegistry::load_dir(&select.schemas).map_err(|e| CliError::usage(e.to_string()))?
+    } else {
+        return Err(CliError::usage(format!(
+            "schema folder {} not found (give it with --schemas)",
+            select.schemas.display()
+        )));
+    };
+    let names: BTreeSet<String> = schemas.names();
+    let corpus: Corpus = crate::case::load_path(&select.cases, &names)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let selected = corpus
+        .cases
+        .into_iter()
+        .filter(|c| selected(select, c))
+        .collect();
+    Ok((Arc::new(schemas), selected))
+}
+
+/// Whether a case passes the selection flags.
+pub fn selected(select: &SelectArgs, lc: &LoadedCase) -> bool {
+    let c = &lc.case;
+    (select.case.is_empty() || select.case.iter().any(|p| glob_match(p, lc.id())))
+        && (select.tag.is_empty() || select.tag.iter().any(|t| c.tags.contains(t)))
+        && (select.rule.is_empty()
+            || select
+                .rule
+                .iter()
+                .any(|r| c.rules.iter().any(|cr| cr.eq_ignore_ascii_case(r))))
+        && (select.level.is_empty() || select.level.contains(&c.level.value))
+}
+
+/// `*` and `?` glob matching.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+/// `scimcert list`.
+pub fn list(args: &ListArgs) -> Result<i32, CliError> {
+    let (_, cases) = load_selected(&args.select)?;
+    match args.format {
+        ListFormat::Text => {
+            for lc in &cases {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    lc.id(),
+                    lc.case.api,
+                    lc.case.level.value,
+                    lc.case.rules.join(","),
+                    lc.pos(lc.case.id.referenced)
+                );
+            }
+        }
+        ListFormat::Json => {
+            let items: Vec<serde_json::Value> = cases
+                .iter()
+                .map(|lc| {
+                    serde_json::json!({
+                        "id": lc.id(),
+                        "title": lc.case.title,
+                        "api": lc.case.api,
+                        "level": lc.case.level.value,
+                        "rules": lc.case.rules,
+                        "tags": lc.case.tags,
+                        "profiles": lc.case.profiles,
+                        "file": lc.file,
+                        "line": lc.case.id.referenced.line(),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&items).unwrap_or_default()
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `scimcert coverage`: exits 1 when a testable rule has no case.
+pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
+    let schemas = SchemaRegistry::load_dir(&args.select.schemas)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let corpus = crate::case::load_path(&args.select.cases, &schemas.names())
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let catalogue = corpus.catalogue.clone().ok_or_else(|| {
+        CliError::usage(format!(
+            "no rule catalogue ({}) in {}",
+            crate::case::rules::RULES_FILE,
+            args.select.cases.display()
+        ))
+    })?;
+    let rows = crate::case::rules::coverage(&catalogue, &corpus.cases);
+    let uncovered = rows
+        .iter()
+        .filter(|r| r.cases == 0 && r.not_testable.is_none())
+        .count();
+    match args.format {
+        ListFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
+        ListFormat::Text => {
+            println!("{:<8} {:<14} {:>5}  profiles", "rule", "level", "cases");
+            for r in &rows {
+                let profiles = match &r.not_testable {
+                    Some(why) if r.cases == 0 => format!("not testable: {why}"),
+                    _ => r
+                        .profiles
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                };
+                println!("{:<8} {:<14} {:>5}  {profiles}", r.id, r.level, r.cases);
+            }
+            let covered = rows.len() - uncovered;
+            println!(
+                "{covered} of {} rules covered by {} cases",
+                rows.len(),
+                corpus.cases.len()
+            );
+        }
+    }
+    Ok(if uncovered == 0 {
+        exit::OK
+    } else {
+        exit::FAILURES
+    })
+}
+
+fn parse_pairs(items: &[String], sep: char, what: &str) -> Result<Vec<(String, String)>, CliError> {
+    items
+        .iter()
+        .map(|h| {
+            h.split_once(sep)
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    CliError::usage(format!("{what} `{h}` must look like `name{sep}value`"))
+                })
+        })
+        .collect()
+}
+
+/// `scimcert run`.
+pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(CliError::usage(
+            "--timeout must be a positive number of seconds",
+        ));
+    }
+    if args.jobs == Some(0) {
+        return Err(CliError::usage("--jobs must be at least 1"));
+    }
+    let headers = parse_pairs(&args.header, ':', "header")?;
+    let vars: Vars = parse_pairs(&args.var, '=', "variable")?
+        .into_iter()
+        .collect();
+    let (schemas, cases) = load_selected(&args.select)?;
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let client = HttpClient::new(timeout, timeout.min(Duration::from_secs(5)))
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    let run_id = short_run_id();
+    let snapshots = match &args.snapshots {
+        Some(dir) => SnapshotMode::Dir(crate::check::snapshot::SnapshotDir::new(dir)),
+        None => SnapshotMode::Off,
+    };
+    let ctx = Arc::new(RunContext {
+        client,
+        schemas,
+        run_id: run_id.clone(),
+        snapshots,
+        keep: args.keep,
+    });
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+
+    let (work, label, _sims) = match &args.target {
+        Some(url) => {
+            let api: Api = args
+                .api
+                .map(Api::from)
+                .ok_or_else(|| CliError::usage("--target needs --api scim|idm"))?;
+            let profile = args.profile.unwrap_or(api.default_profile());
+            if profile.api() != api {
+                return Err(CliError::usage(format!(
+                    "profile `{profile}` is for the {} api",
+                    profile.api()
+                )));
+            }
+            reqwest::Url::parse(url)
+                .map_err(|e| CliError::usage(format!("--target `{url}` is not a URL: {e}")))?;
+            let auth = match (std::env::var(ENV_TOKEN), std::env::var(ENV_BASIC)) {
+                (Ok(t), _) if !t.is_empty() => Auth::Bearer(t),
+                (_, Ok(b)) if !b.is_empty() => {
+                    if !b.contains(':') {
+                        return Err(CliError::usage(format!("{ENV_BASIC} must be `user:pass`")));
+                    }
+                    Auth::Basic(b)
+                }
+                _ => Auth::None,
+            };
+            let target = Target {
+                api,
+                profile,
+                base_url: url.trim_end_matches('/').to_string(),
+                auth,
+                extra_headers: headers,
+                vars,
+                builtin: false,
+                capabilities: Default::default(),
+            };
+            let mut target = target;
+            if api == Api::Scim && !args.no_discovery {
+                target.capabilities = discover(&ctx.client, &target).await;
+            }
+            let label = target.label();
+            let work = cases
+                .into_iter()
+                .map(|c| (Arc::new(c), target.clone()))
+                .collect::<Vec<_>>();
+            (work, label, None)
+        }
+        None => {
+            if args.api.is_some() {
+                return Err(CliError::usage("--api only goes with --target"));
+            }
+            let profiles: Vec<Profile> = match args.profile {
+                Some(p) => vec![p],
+                None => Profile::ALL.to_vec(),
+            };
+            let sims = BuiltinTargets::start(&profiles)
+                .await
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            let mut work = Vec::new();
+            for lc in cases {
+                let lc = Arc::new(lc);
+                for target in sims.targets() {
+                    let applies = lc.case.api == target.api
+                        && (lc.case.profiles.is_empty()
+                            || lc.case.profiles.contains(&target.profile));
+                    if applies {
+                        let mut t = target.clone();
+                        t.extra_headers = headers.clone();
+                        t.vars.extend(vars.clone());
+                        work.push((lc.clone(), t));
+                    }
+                }
+            }
+            let label = format!(
+                "built-in simulations ({})",
+                profiles
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            (work, label, Some(sims))
+        }
+    };
+    if work.is_empty() {
+        eprintln!("scimcert: no case selected");
+    }
+    let color = report::console::use_color(std::io::stdout().is_terminal());
+    if !args.quiet {
+        println!(
+            "scimcert {} — {} case run(s) against {label}",
+            env!("CARGO_PKG_VERSION"),
+            work.len()
+        );
+    }
+    let reports = run_all(work, ctx, jobs).await;
+    for r in &reports {
+        match r.verdict {
+            crate::check::Verdict::Pass | crate::check::Verdict::Skip => {
+                if !args.quiet {
+                    println!("{}", report::console::render_line(r, color));
+                }
+            }
+            _ => print!("{}", report::console::render_case(r, color)),
+        }
+    }
+    println!("{}", report::console::render_summary(&reports));
+    if let Some(path) = &args.junit {
+        let xml = report::junit::render(&reports, &label)
+            .map_err(|e| CliError::runtime(format!("cannot render JUnit: {e}")))?;
+        write_file(path, xml.as_bytes())?;
+    }
+    if let Some(path) = &args.json {
+        let doc = report::json::render(&reports, &label, &run_id);
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        write_file(path, text.as_bytes())?;
+    }
+    if crate::run::execute::stop_requested() {
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(exit::for_verdicts(
+        reports.iter().map(|r| r.verdict),
+        args.strict,
+    ))
+}
+
+/// Reads `/ServiceProviderConfig`; when it cannot be read, everything counts as
+/// supported (a case then shows what the server really does).
+async fn discover(client: &HttpClient, target: &Target) -> crate::run::target::Capabilities {
+    let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
+    if let Some(v) = target.auth.header_value() {
+        headers.push(("Authorization".to_string(), v));
+    }
+    headers.extend(target.extra_headers.iter().cloned());
+    let req = crate::run::HttpRequest {
+        method: "GET".into(),
+        url: format!("{}/ServiceProviderConfig", target.base_url),
+        headers,
+        body: None,
+    };
+    match client.send(&req).await {
+        Ok(resp) if resp.status == 200 => match &resp.json {
+            Some(body) => crate::run::target::Capabilities::from_service_provider_config(body),
+            None => Default::default(),
+        },
+        _ => Default::default(),
+    }
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(path, bytes)
+        .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))
+}
+
+fn short_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
+}
+
+/// `scimcert mock`: serves until Ctrl-C.
+pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
+    let api = Api::from(args.api);
+    let profile = args.profile.unwrap_or(api.default_profile());
+    if profile.api() != api {
+        return Err(CliError::usage(format!(
+            "profile `{profile}` is for the {} api",
+            profile.api()
+        )));
+    }
+    let mut options = SimOptions::new(profile);
+    if let Some(t) = &args.tenant {
+        options.tenant = t.clone();
+    }
+    if let Some(t) = &args.token {
+        options.token = t.clone();
+    }
+    if let Some(path) = &args.config {
+        if api != Api::Idm {
+            return Err(CliError::usage("--config only applies to `mock idm`"));
+        }
+        options.idm_config = Some(
+            crate::sim::idm::IdmConfig::load(path).map_err(|e| CliError::usage(e.to_string()))?,
+        );
+    }
+    for f in &args.fault {
+        let rule = crate::sim::fault::FaultRule::parse(f)
+            .map_err(|e| CliError::usage(format!("--fault `{f}`: {e}")))?;
+        options.faults.rules.push(rule);
+    }
+    let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
+        .map_err(|e| CliError::runtime(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
+    let sim = Simulation::start_on(listener, options.clone())
+        .await
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    println!(
+        "scimcert mock {api} (profile {profile}) serving at {}",
+        sim.base_url()
+    );
+    if args.token.is_none() {
+        println!(
+            "bearer token: {} (read-only: {})",
+            options.token, options.readonly_token
+        );
+    }
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| CliError::runtime(format!("cannot wait for Ctrl-C: {e}")))?;
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("scim-*", "scim-add-1"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "abbc"));
+        assert!(glob_match("exact", "exact"));
+    }
+}

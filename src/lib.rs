@@ -1,0 +1,15 @@
+//! scimcert: conformance suite and mock-server harness for SCIM 2.0 PATCH-user endpoints.
+//!
+//! Data flows one way: case files ([`case`]) → requests ([`run`]) → responses →
+//! verdicts ([`check`]) → reports ([`report`]). [`patch`] is the pure PATCH engine the
+//! simulations ([`sim`]) are built on.
+
+pub mod api;
+pub mod case;
+pub mod check;
+pub mod cli;
+pub mod exit;
+pub mod patch;
+pub mod report;
+pub mod run;
+pub mod sim;

@@ -1,0 +1,751 @@
+//! RFC 7643 attribute characteristics for the User resource and its extensions.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+use crate::api::Profile;
+use crate::patch::error::{PatchError, ScimType};
+use crate::patch::leniency::Leniency;
+use crate::patch::value::{check_value, find_key, is_unassigned};
+
+/// The RFC 7643 core User schema URN.
+pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The RFC 7643 Enterprise User extension URN.
+pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The PatchOp message URN.
+pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// The URN of `/Schemas` resources (RFC 7643 §7).
+pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+
+/// The common attributes every resource carries (RFC 7643 §3.1); not part of `/Schemas`.
+pub const COMMON_ATTRIBUTES: [&str; 3] = ["id", "externalId", "meta"];
+
+const USER_JSON: &str = include_str!("rfc7643/User.json");
+const ENTERPRISE_JSON: &str = include_str!("rfc7643/Enterprise-User.json");
+
+/// `type` of an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrType {
+    /// JSON string.
+    String,
+    /// JSON boolean.
+    Boolean,
+    /// JSON number with a fraction allowed.
+    Decimal,
+    /// JSON integer.
+    Integer,
+    /// RFC 3339 date-time string.
+    DateTime,
+    /// Base64 string.
+    Binary,
+    /// URI string (case-exact).
+    Reference,
+    /// Object of sub-attributes.
+    Complex,
+}
+
+impl AttrType {
+    /// The RFC 7643 wire name (`dateTime`, `complex`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttrType::String => "string",
+            AttrType::Boolean => "boolean",
+            AttrType::Decimal => "decimal",
+            AttrType::Integer => "integer",
+            AttrType::DateTime => "dateTime",
+            AttrType::Binary => "binary",
+            AttrType::Reference => "reference",
+            AttrType::Complex => "complex",
+        }
+    }
+
+    fn parse(s: &str) -> AttrType {
+        match s {
+            "boolean" => AttrType::Boolean,
+            "decimal" => AttrType::Decimal,
+            "integer" => AttrType::Integer,
+            "dateTime" => AttrType::DateTime,
+            "binary" => AttrType::Binary,
+            "reference" => AttrType::Reference,
+            "complex" => AttrType::Complex,
+            _ => AttrType::String,
+        }
+    }
+}
+
+/// `mutability` of an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutability {
+    /// Never changed by clients.
+    ReadOnly,
+    /// Freely changed.
+    ReadWrite,
+    /// Set once (PATCH may add it while unset).
+    Immutable,
+    /// Set but never returned.
+    WriteOnly,
+}
+
+impl Mutability {
+    /// The RFC 7643 wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutability::ReadOnly => "readOnly",
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::WriteOnly => "writeOnly",
+        }
+    }
+
+    fn parse(s: &str) -> Mutability {
+        match s {
+            "readOnly" => Mutability::ReadOnly,
+            "immutable" => Mutability::Immutable,
+            "writeOnly" => Mutability::WriteOnly,
+            _ => Mutability::ReadWrite,
+        }
+    }
+}
+
+/// `returned` of an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returned {
+    /// Always returned, whatever the projection.
+    Always,
+    /// Never returned.
+    Never,
+    /// Returned unless excluded.
+    Default,
+    /// Returned only when listed in `attributes`.
+    Request,
+}
+
+impl Returned {
+    /// The RFC 7643 wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Returned::Always => "always",
+            Returned::Never => "never",
+            Returned::Default => "default",
+            Returned::Request => "request",
+        }
+    }
+
+    fn parse(s: &str) -> Returned {
+        match s {
+            "always" => Returned::Always,
+            "never" => Returned::Never,
+            "request" => Returned::Request,
+            _ => Returned::Default,
+        }
+    }
+}
+
+/// `uniqueness` of an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uniqueness {
+    /// No constraint.
+    None,
+    /// Unique within the service provider (tenant).
+    Server,
+    /// Globally unique.
+    Global,
+}
+
+impl Uniqueness {
+    /// The RFC 7643 wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Uniqueness::None => "none",
+            Uniqueness::Server => "server",
+            Uniqueness::Global => "global",
+        }
+    }
+
+    fn parse(s: &str) -> Uniqueness {
+        match s {
+            "server" => Uniqueness::Server,
+            "global" => Uniqueness::Global,
+            _ => Uniqueness::None,
+        }
+    }
+}
+
+/// One attribute definition (with its sub-attributes when complex).
+#[derive(Clone, Debug)]
+pub struct AttrDef {
+    /// Attribute name as the schema spells it.
+    pub name: String,
+    /// Value type.
+    pub ty: AttrType,
+    /// Multi-valued?
+    pub multi_valued: bool,
+    /// Required?
+    pub required: bool,
+    /// Case-exact string comparison?
+    pub case_exact: bool,
+    /// Mutability.
+    pub mutability: Mutability,
+    /// When it is returned.
+    pub returned: Returned,
+    /// Uniqueness.
+    pub uniqueness: Uniqueness,
+    /// Canonical values, if any (informational).
+    pub canonical_values: Vec<String>,
+    /// Sub-attributes of a complex attribute.
+    pub sub_attributes: Vec<AttrDef>,
+    /// Human-readable description (rendered on `/Schemas`).
+    pub description: String,
+    /// `referenceTypes` of a reference attribute.
+    pub reference_types: Vec<String>,
+}
+
+impl AttrDef {
+    /// A singular, optional, readWrite, returned-default attribute of type `ty`.
+    pub fn simple(name: &str, ty: AttrType) -> AttrDef {
+        AttrDef {
+            name: name.to_string(),
+            ty,
+            multi_valued: false,
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            canonical_values: Vec::new(),
+            sub_attributes: Vec::new(),
+            description: String::new(),
+            reference_types: Vec::new(),
+        }
+    }
+
+    /// The sub-attribute called `name` (case-insensitive).
+    pub fn sub(&self, name: &str) -> Option<&AttrDef> {
+        self.sub_attributes
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether string values compare case-exactly (references always do, RFC 7643 §2.3.7).
+    pub fn compares_case_exact(&self) -> bool {
+        self.case_exact || self.ty == AttrType::Reference
+    }
+
+    fn from_json(attr: &Value) -> AttrDef {
+        let text = |key: &str| attr.get(key).and_then(Value::as_str).unwrap_or_default();
+        let flag = |key: &str| attr.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let strings = |key: &str| -> Vec<String> {
+            attr.get(key)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        AttrDef {
+            name: text("name").to_string(),
+            ty: AttrType::parse(text("type")),
+            multi_valued: flag("multiValued"),
+            required: flag("required"),
+            case_exact: flag("caseExact"),
+            mutability: Mutability::parse(text("mutability")),
+            returned: Returned::parse(text("returned")),
+            uniqueness: Uniqueness::parse(text("uniqueness")),
+            canonical_values: strings("canonicalValues"),
+            sub_attributes: attr
+                .get("subAttributes")
+                .and_then(Value::as_array)
+                .map(|subs| subs.iter().map(AttrDef::from_json).collect())
+                .unwrap_or_default(),
+            description: text("description").to_string(),
+            reference_types: strings("referenceTypes"),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut out = json!({
+            "name": self.name,
+            "type": self.ty.as_str(),
+            "multiValued": self.multi_valued,
+            "description": self.description,
+            "required": self.required,
+            "caseExact": self.case_exact,
+            "mutability": self.mutability.as_str(),
+            "returned": self.returned.as_str(),
+            "uniqueness": self.uniqueness.as_str(),
+        });
+        let obj = out.as_object_mut().expect("json! object literal");
+        if !self.canonical_values.is_empty() {
+            obj.insert("canonicalValues".into(), json!(self.canonical_values));
+        }
+        if !self.reference_types.is_empty() {
+            obj.insert("referenceTypes".into(), json!(self.reference_types));
+        }
+        if !self.sub_attributes.is_empty() {
+            let subs: Vec<Value> = self.sub_attributes.iter().map(AttrDef::to_json).collect();
+            obj.insert("subAttributes".into(), Value::Array(subs));
+        }
+        out
+    }
+}
+
+/// The full attribute set of a resource type: common attributes, the core schema and
+/// its extensions, as one profile's server defines them.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// Core schema URN.
+    pub core_urn: String,
+    /// Core attributes, including the common ones (`id`, `externalId`, `meta`).
+    pub core: Vec<AttrDef>,
+    /// Extensions: URN and attributes.
+    pub extensions: Vec<(String, Vec<AttrDef>)>,
+}
+
+fn load_attributes(raw: &str) -> Vec<AttrDef> {
+    let doc: Value = serde_json::from_str(raw).expect("embedded RFC 7643 schema is valid JSON");
+    doc["attributes"]
+        .as_array()
+        .expect("embedded RFC 7643 schema has attributes")
+        .iter()
+        .map(AttrDef::from_json)
+        .collect()
+}
+
+fn common_attributes(profile: Profile) -> Vec<AttrDef> {
+    let id = AttrDef {
+        case_exact: true,
+        mutability: Mutability::ReadOnly,
+        returned: Returned::Always,
+        uniqueness: Uniqueness::Server,
+        description: "Unique identifier for the SCIM resource as defined by the service provider."
+            .into(),
+        ..AttrDef::simple("id", AttrType::String)
+    };
+    let external_id = AttrDef {
+        case_exact: true,
+        // VD-10: API A documents that externalId cannot be updated after provisioning.
+        mutability: if profile == Profile::Vmware {
+            Mutability::Immutable
+        } else {
+            Mutability::ReadWrite
+        },
+        description: "Identifier for the resource as defined by the provisioning client.".into(),
+        ..AttrDef::simple("externalId", AttrType::String)
+    };
+    let read_only = |name: &str, ty: AttrType| AttrDef {
+        mutability: Mutability::ReadOnly,
+        case_exact: ty == AttrType::Reference || name == "version",
+        ..AttrDef::simple(name, ty)
+    };
+    let meta = AttrDef {
+        mutability: Mutability::ReadOnly,
+        description: "Resource metadata.".into(),
+        sub_attributes: vec![
+            read_only("resourceType", AttrType::String),
+            read_only("created", AttrType::DateTime),
+            read_only("lastModified", AttrType::DateTime),
+            read_only("location", AttrType::Reference),
+            read_only("version", AttrType::String),
+        ],
+        ..AttrDef::simple("meta", AttrType::Complex)
+    };
+    vec![id, external_id, meta]
+}
+
+fn build_user(profile: Profile) -> Schema {
+    let mut core = common_attributes(profile);
+    let mut user = load_attributes(USER_JSON);
+    // REFERENCE.md §3.6: §2.4 and the §8.2 example give addresses a `primary`.
+    if let Some(addresses) = user.iter_mut().find(|d| d.name == "addresses")
+        && addresses.sub("primary").is_none()
+    {
+        addresses.sub_attributes.push(AttrDef {
+            description: "A Boolean value indicating the 'primary' or preferred address.".into(),
+            ..AttrDef::simple("primary", AttrType::Boolean)
+        });
+    }
+    core.extend(user);
+    let mut enterprise = load_attributes(ENTERPRISE_JSON);
+    if profile == Profile::Vmware {
+        // REFERENCE.md §4.6: the vendor attribute API A documents on the extension.
+        enterprise.push(AttrDef {
+            description: "Country of the user (VMware vendor attribute, free text).".into(),
+            ..AttrDef::simple("country", AttrType::String)
+        });
+    }
+    Schema {
+        core_urn: USER_URN.to_string(),
+        core,
+        extensions: vec![(ENTERPRISE_URN.to_string(), enterprise)],
+    }
+}
+
+impl Schema {
+    /// The User schema as a server of `profile` defines it: RFC 7643 User + Enterprise,
+    /// plus, for `vmware`, the vendor attribute `country` on the enterprise extension and
+    /// `externalId` immutable (VD-10).
+    pub fn user(profile: Profile) -> Schema {
+        static STANDARD: OnceLock<Schema> = OnceLock::new();
+        static VMWARE: OnceLock<Schema> = OnceLock::new();
+        let cell = if profile == Profile::Vmware {
+            &VMWARE
+        } else {
+            &STANDARD
+        };
+        cell.get_or_init(|| build_user(profile)).clone()
+    }
+
+    /// Finds an attribute by (case-insensitive) URN and name. Without a URN the core
+    /// schema is searched first, then the extensions (clients SHOULD, not MUST, qualify
+    /// extension attributes, P-21).
+    pub fn find(&self, urn: Option<&str>, name: &str) -> Option<(&str, &AttrDef)> {
+        fn lookup<'d>(defs: &'d [AttrDef], name: &str) -> Option<&'d AttrDef> {
+            defs.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+        }
+        match urn {
+            Some(u) if u.eq_ignore_ascii_case(&self.core_urn) => {
+                lookup(&self.core, name).map(|d| (self.core_urn.as_str(), d))
+            }
+            Some(u) => self
+                .extensions
+                .iter()
+                .find(|(ext, _)| ext.eq_ignore_ascii_case(u))
+                .and_then(|(ext, defs)| lookup(defs, name).map(|d| (ext.as_str(), d))),
+            None => lookup(&self.core, name)
+                .map(|d| (self.core_urn.as_str(), d))
+                .or_else(|| {
+                    self.extensions
+                        .iter()
+                        .find_map(|(ext, defs)| lookup(defs, name).map(|d| (ext.as_str(), d)))
+                }),
+        }
+    }
+
+    /// The extension URN spelled as the schema spells it, if `urn` names one.
+    pub fn extension_urn(&self, urn: &str) -> Option<&str> {
+        self.extensions
+            .iter()
+            .find(|(ext, _)| ext.eq_ignore_ascii_case(urn))
+            .map(|(ext, _)| ext.as_str())
+    }
+
+    /// The attributes of the schema `urn` (core or extension).
+    pub fn attributes_of(&self, urn: &str) -> Option<&[AttrDef]> {
+        if urn.eq_ignore_ascii_case(&self.core_urn) {
+            return Some(&self.core);
+        }
+        self.extensions
+            .iter()
+            .find(|(ext, _)| ext.eq_ignore_ascii_case(urn))
+            .map(|(_, defs)| defs.as_slice())
+    }
+
+    /// The `/Schemas` representation of this schema (RFC 7643 §7), one resource per URN.
+    pub fn to_scim_schemas(&self) -> Vec<Value> {
+        let render = |urn: &str, defs: &[AttrDef]| {
+            let (name, description) = if urn == USER_URN {
+                ("User", "User Account")
+            } else if urn == ENTERPRISE_URN {
+                ("EnterpriseUser", "Enterprise User")
+            } else {
+                ("Extension", "Schema extension")
+            };
+            let attributes: Vec<Value> = defs
+                .iter()
+                .filter(|d| !COMMON_ATTRIBUTES.contains(&d.name.as_str()))
+                .map(AttrDef::to_json)
+                .collect();
+            json!({
+                "schemas": [SCHEMA_URN],
+                "id": urn,
+                "name": name,
+                "description": description,
+                "attributes": attributes,
+                "meta": {"resourceType": "Schema", "location": format!("/v2/Schemas/{urn}")},
+            })
+        };
+        std::iter::once(render(&self.core_urn, &self.core))
+            .chain(self.extensions.iter().map(|(urn, defs)| render(urn, defs)))
+            .collect()
+    }
+
+    /// Validates a whole resource for POST/PUT: types, required attributes, unknown
+    /// attributes; `readOnly` attributes given by the client are ignored (stripped).
+    /// Returns the cleaned resource or a 400 (`invalidValue`/`invalidSyntax`).
+    pub fn validate_resource(&self, resource: &Value) -> Result<Value, crate::patch::PatchError> {
+        let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
+        let Some(body) = resource.as_object() else {
+            return Err(PatchError::bad_request(
+                ScimType::InvalidSyntax,
+                "the resource must be a JSON object",
+            ));
+        };
+        let mut out = Map::new();
+        let mut core = Map::new();
+        let mut extensions_present: Vec<String> = Vec::new();
+        for (key, value) in body {
+            if key.eq_ignore_ascii_case("schemas") {
+                let urns = value
+                    .as_array()
+                    .filter(|a| a.iter().all(Value::is_string))
+                    .ok_or_else(|| invalid("schemas must be an array of URN strings".into()))?;
+                for urn in urns.iter().filter_map(Value::as_str) {
+                    if self.attributes_of(urn).is_none() {
+                        return Err(invalid(format!("schemas lists the unknown schema `{urn}`")));
+                    }
+                }
+                continue;
+            }
+            if let Some(ext) = self.extension_urn(key) {
+                let defs = self.attributes_of(ext).expect("extension_urn found it");
+                if value.is_null() {
+                    continue;
+                }
+                let obj = value
+                    .as_object()
+                    .ok_or_else(|| invalid(format!("{ext} must be an object of attributes")))?;
+                let cleaned = validate_attributes(obj, defs, ext)?;
+                if !cleaned.is_empty() {
+                    extensions_present.push(ext.to_string());
+                    out.insert(ext.to_string(), Value::Object(cleaned));
+                }
+                continue;
+            }
+            core.insert(key.clone(), value.clone());
+        }
+        out.extend(validate_attributes(&core, &self.core, &self.core_urn)?);
+        let mut schemas = vec![Value::String(self.core_urn.clone())];
+        schemas.extend(extensions_present.into_iter().map(Value::String));
+        let mut ordered = Map::new();
+        ordered.insert("schemas".into(), Value::Array(schemas));
+        let (core_part, ext_part): (Vec<_>, Vec<_>) = out
+            .into_iter()
+            .partition(|(k, _)| self.extension_urn(k).is_none());
+        ordered.extend(core_part);
+        ordered.extend(ext_part);
+        match ordered.get("userName") {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            _ => {
+                return Err(invalid(
+                    "userName is required and must be a non-empty string".into(),
+                ));
+            }
+        }
+        Ok(Value::Object(ordered))
+    }
+}
+
+/// Validates the attributes of one schema (core or one extension) for POST/PUT.
+fn validate_attributes(
+    obj: &Map<String, Value>,
+    defs: &[AttrDef],
+    urn: &str,
+) -> Result<Map<String, Value>, PatchError> {
+    let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
+    let mut out = Map::new();
+    for (key, value) in obj {
+        let def = defs
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(key))
+            .ok_or_else(|| invalid(format!("`{key}` is not an attribute of {urn}")))?;
+        if def.mutability == Mutability::ReadOnly || is_unassigned(value) {
+            continue;
+        }
+        let checked =
+            check_value(def, value, &Leniency::strict()).map_err(|e| invalid(e.detail))?;
+        let cleaned = strip_read_only(def, checked);
+        if is_unassigned(&cleaned) {
+            continue;
+        }
+        if def.multi_valued && def.sub("primary").is_some() {
+            let primaries = cleaned
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|e| e.get("primary") == Some(&Value::Bool(true)))
+                        .count()
+                })
+                .unwrap_or(0);
+            if primaries > 1 {
+                return Err(invalid(format!(
+                    "{}: primary true MUST appear no more than once",
+                    def.name
+                )));
+            }
+        }
+        out.insert(def.name.clone(), cleaned);
+    }
+    for def in defs.iter().filter(|d| d.required) {
+        if find_key(&out, &def.name).is_none() {
+            return Err(invalid(format!("{} is required", def.name)));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes readOnly sub-attributes and nulls from a checked value.
+fn strip_read_only(def: &AttrDef, value: Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| strip_read_only_single(def, v))
+                .filter(|v| !is_unassigned(v))
+                .collect(),
+        ),
+        other => strip_read_only_single(def, other),
+    }
+}
+
+fn strip_read_only_single(def: &AttrDef, value: Value) -> Value {
+    match value {
+        Value::Object(obj) if def.ty == AttrType::Complex => Value::Object(
+            obj.into_iter()
+                .filter(|(k, v)| {
+                    !v.is_null()
+                        && def
+                            .sub(k)
+                            .is_some_and(|s| s.mutability != Mutability::ReadOnly)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_schema_has_common_core_and_enterprise_attributes() {
+        let s = Schema::user(Profile::Rfc7644);
+        assert_eq!(
+            s.find(None, "ID").map(|(_, d)| d.mutability),
+            Some(Mutability::ReadOnly)
+        );
+        assert_eq!(
+            s.find(None, "id").map(|(_, d)| d.returned),
+            Some(Returned::Always)
+        );
+        assert_eq!(
+            s.find(None, "password").map(|(_, d)| d.returned),
+            Some(Returned::Never)
+        );
+        assert_eq!(
+            s.find(None, "groups").map(|(_, d)| d.mutability),
+            Some(Mutability::ReadOnly)
+        );
+        let (urn, manager) = s
+            .find(Some(&ENTERPRISE_URN.to_lowercase()), "MANAGER")
+            .expect("manager");
+        assert_eq!(urn, ENTERPRISE_URN);
+        assert_eq!(
+            manager.sub("displayName").map(|d| d.mutability),
+            Some(Mutability::ReadOnly)
+        );
+        assert_eq!(
+            s.find(None, "manager").map(|(u, _)| u),
+            Some(ENTERPRISE_URN)
+        );
+        assert!(s.find(Some(USER_URN), "employeeNumber").is_none());
+    }
+
+    #[test]
+    fn vd05_country_only_in_vmware_profile() {
+        assert!(
+            Schema::user(Profile::Rfc7644)
+                .find(Some(ENTERPRISE_URN), "country")
+                .is_none()
+        );
+        let vmware = Schema::user(Profile::Vmware);
+        let (_, country) = vmware
+            .find(Some(ENTERPRISE_URN), "country")
+            .expect("vendor attribute");
+        assert_eq!(country.ty, AttrType::String);
+        assert!(!country.case_exact && !country.multi_valued && !country.required);
+    }
+
+    #[test]
+    fn vd10_external_id_immutable_only_in_vmware_profile() {
+        let m = |p| {
+            Schema::user(p)
+                .find(None, "externalId")
+                .map(|(_, d)| d.mutability)
+        };
+        assert_eq!(m(Profile::Vmware), Some(Mutability::Immutable));
+        assert_eq!(m(Profile::Rfc7644), Some(Mutability::ReadWrite));
+    }
+
+    #[test]
+    fn scim_schemas_render_rfc7643_section_7() {
+        let rendered = Schema::user(Profile::Rfc7644).to_scim_schemas();
+        assert_eq!(rendered.len(), 2);
+        assert_eq!(rendered[0]["id"], USER_URN);
+        assert_eq!(rendered[0]["schemas"][0], SCHEMA_URN);
+        let names: Vec<&str> = rendered[0]["attributes"]
+            .as_array()
+            .expect("attributes")
+            .iter()
+            .filter_map(|a| a["name"].as_str())
+            .collect();
+        assert!(names.contains(&"userName") && !names.contains(&"id"));
+        assert_eq!(rendered[1]["id"], ENTERPRISE_URN);
+    }
+
+    #[test]
+    fn validate_resource_strips_read_only_and_adds_extension_urn() {
+        let s = Schema::user(Profile::Rfc7644);
+        let body = json!({
+            "schemas": [USER_URN],
+            "id": "client-chosen",
+            "meta": {"version": "W/\"1\""},
+            "USERNAME": "bjensen",
+            "groups": [{"value": "g1"}],
+            ENTERPRISE_URN: {"manager": {"value": "m1", "displayName": "Boss"}},
+        });
+        let cleaned = s.validate_resource(&body).expect("valid");
+        assert_eq!(
+            cleaned,
+            json!({
+                "schemas": [USER_URN, ENTERPRISE_URN],
+                "userName": "bjensen",
+                ENTERPRISE_URN: {"manager": {"value": "m1"}},
+            })
+        );
+    }
+
+    #[test]
+    fn validate_resource_rejects_bad_bodies() {
+        let s = Schema::user(Profile::Rfc7644);
+        let kind = |v: Value| s.validate_resource(&v).err().and_then(|e| e.scim_type);
+        assert_eq!(kind(json!([])), Some(ScimType::InvalidSyntax));
+        assert_eq!(
+            kind(json!({"displayName": "x"})),
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(kind(json!({"userName": ""})), Some(ScimType::InvalidValue));
+        assert_eq!(
+            kind(json!({"userName": "a", "shoeSize": 3})),
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            kind(json!({"userName": "a", "active": "yes"})),
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            kind(json!({"userName": "a", "emails": [
+                {"value": "a@x", "primary": true}, {"value": "b@x", "primary": true}
+            ]})),
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            kind(json!({"userName": "a", "schemas": ["urn:x:unknown"]})),
+            Some(ScimType::InvalidValue)
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Type checking of attribute values against their definitions, and the small JSON
+//! helpers (case-insensitive keys, "unassigned") the engine shares.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::patch::error::{PatchError, ScimType};
+use crate::patch::leniency::Leniency;
+use crate::patch::schema::{AttrDef, AttrType};
+
+/// The key of `obj` equal to `name` ignoring ASCII case (attribute names are
+/// case-insensitive, RFC 7643 §2.1).
+pub fn find_key<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a String> {
+    obj.keys().find(|k| k.eq_ignore_ascii_case(name))
+}
+
+/// The value under `name` (case-insensitive key).
+pub fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    find_key(obj, name).and_then(|k| obj.get(k))
+}
+
+/// Unassigned per RFC 7643 §2.5: `null`, `[]` or `{}`.
+pub fn is_unassigned(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+fn invalid_value(msg: String) -> PatchError {
+    PatchError::bad_request(ScimType::InvalidValue, msg)
+}
+
+/// Checks `value` against `def` as a whole (an array for multi-valued attributes) and
+/// returns it coerced: sub-attribute keys in the schema's spelling, leniency applied.
+/// Nulls inside complex values are kept: they mean "unassign this sub-attribute".
+pub fn check_value(def: &AttrDef, value: &Value, leniency: &Leniency) -> Result<Value, PatchError> {
+    if def.multi_valued {
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| check_single(def, v, leniency))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            Value::Null => Ok(Value::Null),
+            other => Err(invalid_value(format!(
+                "{} is multi-valued: expected an array, got {}",
+                def.name,
+                kind_of(other)
+            ))),
+        }
+    } else {
+        check_single(def, value, leniency)
+    }
+}
+
+/// Checks one value (one element of a multi-valued attribute, or a singular value).
+pub fn check_single(
+    def: &AttrDef,
+    value: &Value,
+    leniency: &Leniency,
+) -> Result<Value, PatchError> {
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    let mismatch = || {
+        invalid_value(format!(
+            "{} expects a {} value, got {}",
+            def.name,
+            def.ty.as_str(),
+            kind_of(value)
+        ))
+    };
+    match def.ty {
+        AttrType::Complex => {
+            let value = if leniency.manager_as_string && def.name.eq_ignore_ascii_case("manager") {
+                manager_shape(value)
+            } else {
+                value.clone()
+            };
+            let Value::Object(obj) = value else {
+                return Err(mismatch());
+            };
+            let mut out = Map::new();
+            for (key, sub_value) in &obj {
+                let sub = def.sub(key).ok_or_else(|| {
+                    PatchError::bad_request(
+                        ScimType::InvalidPath,
+                        format!("`{key}` is not a sub-attribute of {}", def.name),
+                    )
+                })?;
+                out.insert(sub.name.clone(), check_value(sub, sub_value, leniency)?);
+            }
+            Ok(Value::Object(out))
+        }
+        AttrType::Boolean => match value {
+            Value::Bool(_) => Ok(value.clone()),
+            Value::String(s) if leniency.string_booleans && s.eq_ignore_ascii_case("true") => {
+                Ok(Value::Bool(true))
+            }
+            Value::String(s) if leniency.string_booleans && s.eq_ignore_ascii_case("false") => {
+                Ok(Value::Bool(false))
+            }
+            _ => Err(mismatch()),
+        },
+        AttrType::Integer => match value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(value.clone()),
+            _ => Err(mismatch()),
+        },
+        AttrType::Decimal => match value {
+            Value::Number(_) => Ok(value.clone()),
+            _ => Err(mismatch()),
+        },
+        AttrType::String | AttrType::Reference => match value {
+            Value::String(_) => Ok(value.clone()),
+            _ => Err(mismatch()),
+        },
+        AttrType::DateTime => match value {
+            Value::String(s) if date_time_re().is_match(s) => Ok(value.clone()),
+            _ => Err(mismatch()),
+        },
+        AttrType::Binary => match value {
+            Value::String(s) if binary_re().is_match(s) => Ok(value.clone()),
+            _ => Err(mismatch()),
+        },
+    }
+}
+
+/// E9/E10: `manager` as a bare id string or a one-element array of `{value, $ref}`.
+fn manager_shape(value: &Value) -> Value {
+    match value {
+        Value::String(id) => serde_json::json!({ "value": id }),
+        Value::Array(items) if items.len() == 1 && items[0].is_object() => items[0].clone(),
+        other => other.clone(),
+    }
+}
+
+fn date_time_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?i)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+            .expect("static regex")
+    })
+}
+
+fn binary_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[A-Za-z0-9+/_\-\s]*={0,2}\s*$").expect("static regex"))
+}
+
+/// A short name for a JSON value's kind, for error details.
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Removes null members (unassigned sub-attributes) from a stored value.
+pub fn drop_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(obj) => {
+            Value::Object(obj.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(drop_nulls)
+                .filter(|v| !is_unassigned(v))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::Profile;
+    use crate::patch::schema::Schema;
+
+    fn def(name: &str) -> AttrDef {
+        Schema::user(Profile::Rfc7644)
+            .find(None, name)
+            .map(|(_, d)| d.clone())
+            .expect("known attribute")
+    }
+
+    #[test]
+    fn types_are_checked() {
+        let strict = Leniency::strict();
+        assert!(check_value(&def("active"), &json!(true), &strict).is_ok());
+        assert!(check_value(&def("active"), &json!("False"), &strict).is_err());
+        assert!(check_value(&def("userName"), &json!(5), &strict).is_err());
+        assert!(check_value(&def("emails"), &json!({"value": "a"}), &strict).is_err());
+        assert!(
+            check_value(
+                &def("x509Certificates"),
+                &json!([{"value": "TUlJ"}]),
+                &strict
+            )
+            .is_ok()
+        );
+        assert!(
+            check_value(
+                &def("x509Certificates"),
+                &json!([{"value": "not base64!"}]),
+                &strict
+            )
+            .is_err()
+        );
+        let meta = def("meta");
+        assert!(check_value(&meta, &json!({"created": "2024-01-02T03:04:05Z"}), &strict).is_ok());
+        assert!(check_value(&meta, &json!({"created": "yesterday"}), &strict).is_err());
+    }
+
+    #[test]
+    fn complex_keys_take_schema_spelling() {
+        let checked = check_value(
+            &def("name"),
+            &json!({"GIVENNAME": "Barbara"}),
+            &Leniency::strict(),
+        );
+        assert_eq!(checked, Ok(json!({"givenName": "Barbara"})));
+    }
+
+    #[test]
+    fn e2_string_booleans_only_when_lenient() {
+        let lenient = Leniency {
+            string_booleans: true,
+            ..Leniency::strict()
+        };
+        assert_eq!(
+            check_value(&def("active"), &json!("False"), &lenient),
+            Ok(json!(false))
+        );
+        assert!(check_value(&def("active"), &json!("maybe"), &lenient).is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The JSON report: a stable, documented shape (see README, "JSON report").
+
+use serde_json::{Value, json};
+
+use crate::report::Tally;
+use crate::run::CaseReport;
+
+/// Version of the JSON report's shape; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Renders the report document.
+pub fn render(reports: &[CaseReport], target: &str, run_id: &str) -> Value {
+    let cases: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "title": r.title,
+                "location": r.location,
+                "api": r.api,
+                "profile": r.profile,
+                "level": r.level,
+                "rules": r.rules,
+                "tags": r.tags,
+                "verdict": r.verdict,
+                "reason": r.reason,
+                "duration_ms": r.duration_ms,
+                "steps": r.steps.iter().map(|s| json!({
+                    "phase": s.phase,
+                    "index": s.index,
+                    "name": s.name,
+                    "request": s.request,
+                    "curl": s.curl,
+                    "status": s.response.as_ref().map(|r| r.status),
+                    "error": s.error,
+                    "failures": s.failures,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "scimcert", "version": env!("CARGO_PKG_VERSION")},
+        "run_id": run_id,
+        "target": target,
+        "summary": Tally::of(reports),
+        "cases": cases,
+    })
+}

@@ -1,0 +1,10 @@
+//! Targets, HTTP and executing steps.
+
+pub mod execute;
+pub mod explore;
+pub mod http;
+pub mod target;
+
+pub use execute::{CaseReport, RunContext, SnapshotMode, StepReport, run_all, run_case};
+pub use http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+pub use target::{Auth, BuiltinTargets, Target};

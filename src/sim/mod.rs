@@ -1,0 +1,418 @@
+//! Built-in simulations of the two APIs, served by wiremock and built on `crate::patch`.
+//!
+//! Each API is a [`Handler`]: a plain function from [`SimRequest`] to [`SimResponse`]
+//! over a shared in-memory store, testable without HTTP. [`Simulation::start`] serves a
+//! handler on a wiremock `MockServer` (request recording off, so memory stays constant).
+//!
+//! Note to the simulation authors: [`Handler::error`] renders an error in the API's own
+//! shape. The adapter calls it for answers it gives without the handler (413 for an
+//! oversized body, injected statuses and 500s, an invalid `x-scimcert-fault` header).
+//! Its default renders the RFC 7644 §3.12 SCIM error; the IDM simulation overrides it.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use wiremock::http::{HeaderName, HeaderValue};
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::api::{Api, Profile};
+
+pub mod fault;
+pub mod idm;
+pub mod scim;
+
+/// Bearer token with full rights that the built-in simulations accept by default.
+pub const DEFAULT_TOKEN: &str = "scimcert-sim-token";
+/// Bearer token that may read but not write (answers 403 on writes).
+pub const DEFAULT_READONLY_TOKEN: &str = "scimcert-sim-readonly";
+/// Tenant served by the SCIM simulation by default.
+pub const DEFAULT_TENANT: &str = "my-tenant";
+/// Largest request body accepted before 413.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// One HTTP request as a simulation sees it.
+#[derive(Clone, Debug, Default)]
+pub struct SimRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// Path without query string, percent-decoded.
+    pub path: String,
+    /// Decoded query pairs in order.
+    pub query: Vec<(String, String)>,
+    /// Headers with lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// Raw body bytes.
+    pub body: Vec<u8>,
+}
+
+impl SimRequest {
+    /// First header value with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// First query value with this name.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP response produced by a simulation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimResponse {
+    /// Status code.
+    pub status: u16,
+    /// Extra headers (Content-Type is derived from `content_type`).
+    pub headers: Vec<(String, String)>,
+    /// Media type of the body.
+    pub content_type: &'static str,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+}
+
+/// A simulated API: request in, response out, state inside.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request.
+    fn handle(&self, request: &SimRequest) -> SimResponse;
+
+    /// An error response in this API's own error shape, for answers given without
+    /// [`Handler::handle`] (body too large, injected faults). Defaults to a SCIM error.
+    fn error(&self, status: u16, detail: &str) -> SimResponse {
+        scim::scim_error(status, None, detail)
+    }
+}
+
+/// How a simulation is configured.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// Which API to simulate.
+    pub api: Api,
+    /// Expectation profile the simulation behaves as.
+    pub profile: Profile,
+    /// Bearer token with write rights.
+    pub token: String,
+    /// Bearer token with read rights only.
+    pub readonly_token: String,
+    /// SCIM tenant (path segment); other tenants are served too, isolated.
+    pub tenant: String,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+    /// IDM configuration (profiles); `None` = the built-in default.
+    pub idm_config: Option<idm::IdmConfig>,
+    /// Faults to inject.
+    pub faults: fault::FaultPlan,
+    /// Honour the per-request `x-scimcert-fault` header (cases set it to inject faults).
+    pub allow_fault_header: bool,
+}
+
+impl SimOptions {
+    /// Defaults for the built-in simulation of `profile`.
+    pub fn new(profile: Profile) -> Self {
+        SimOptions {
+            api: profile.api(),
+            profile,
+            token: DEFAULT_TOKEN.to_string(),
+            readonly_token: DEFAULT_READONLY_TOKEN.to_string(),
+            tenant: DEFAULT_TENANT.to_string(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            idm_config: None,
+            faults: fault::FaultPlan::default(),
+            allow_fault_header: true,
+        }
+    }
+
+    /// Path of the API base under the server root, e.g. `/usergroup/t/my-tenant/scim/v2`.
+    pub fn base_path(&self) -> String {
+        match self.api {
+            Api::Scim => format!("/usergroup/t/{}/scim/v2", self.tenant),
+            Api::Idm => "/userManagement/v1".to_string(),
+        }
+    }
+
+    /// Variables a case may use against this simulation (`{{ tenant }}`, ...).
+    pub fn case_variables(&self) -> BTreeMap<String, String> {
+        let mut vars = BTreeMap::new();
+        vars.insert("tenant".to_string(), self.tenant.clone());
+        vars.insert("readonly_token".to_string(), self.readonly_token.clone());
+        vars
+    }
+}
+
+/// Errors starting a simulation.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The IDM configuration file could not be read or is invalid.
+    #[error("invalid idm configuration: {0}")]
+    Config(String),
+    /// The listener could not be bound or used.
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// A running simulation.
+pub struct Simulation {
+    server: MockServer,
+    options: SimOptions,
+}
+
+impl Simulation {
+    /// Starts a simulation on a random loopback port.
+    pub async fn start(options: SimOptions) -> Result<Simulation, SimError> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        Self::start_on(listener, options).await
+    }
+
+    /// Starts a simulation on the given listener.
+    pub async fn start_on(
+        listener: TcpListener,
+        options: SimOptions,
+    ) -> Result<Simulation, SimError> {
+        let handler: Arc<dyn Handler> = match options.api {
+            Api::Scim => Arc::new(scim::ScimSim::new(&options)),
+            Api::Idm => Arc::new(idm::IdmSim::new(&options)?),
+        };
+        let faults = Arc::new(fault::FaultInjector::new(
+            options.faults.clone(),
+            options.allow_fault_header,
+        ));
+        let server = MockServer::builder()
+            .listener(listener)
+            .disable_request_recording()
+            .start()
+            .await;
+        // wiremock cannot close a connection from a `Respond`, but a responder that
+        // errors makes hyper close it without writing a response: a real drop.
+        Mock::given(DropMatcher {
+            faults: Arc::clone(&faults),
+        })
+        .respond_with_err(|_: &Request| DroppedConnection)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Adapter {
+                handler,
+                faults,
+                body_limit: options.body_limit,
+            })
+            .mount(&server)
+            .await;
+        Ok(Simulation { server, options })
+    }
+
+    /// Root URL of the server, e.g. `http://127.0.0.1:4312`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// URL of the API base that case paths are relative to.
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.server.uri(), self.options.base_path())
+    }
+
+    /// The options it runs with.
+    pub fn options(&self) -> &SimOptions {
+        &self.options
+    }
+}
+
+/// Starts a simulation on `127.0.0.1:port` (`0` picks a free port), for `scimcert mock`.
+pub async fn serve(options: SimOptions, port: u16) -> Result<Simulation, SimError> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    Simulation::start_on(listener, options).await
+}
+
+impl From<&Request> for SimRequest {
+    fn from(request: &Request) -> Self {
+        SimRequest {
+            method: request.method.as_str().to_ascii_uppercase(),
+            path: percent_decode(request.url.path()),
+            query: request
+                .url
+                .query_pairs()
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: request.body.clone(),
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; invalid escapes stay as written, invalid UTF-8 is replaced.
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                index += 3;
+            }
+            None => {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The error that makes wiremock close a connection unanswered.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+struct DroppedConnection;
+
+/// Matches the requests whose fault is `drop`.
+struct DropMatcher {
+    faults: Arc<fault::FaultInjector>,
+}
+
+impl Match for DropMatcher {
+    fn matches(&self, request: &Request) -> bool {
+        let header = request
+            .headers
+            .get(fault::FAULT_HEADER)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let method = request.method.as_str().to_ascii_uppercase();
+        self.faults.drops(
+            &method,
+            &percent_decode(request.url.path()),
+            header.as_deref(),
+        )
+    }
+}
+
+/// Serves a [`Handler`] through wiremock, injecting faults first.
+struct Adapter {
+    handler: Arc<dyn Handler>,
+    faults: Arc<fault::FaultInjector>,
+    body_limit: usize,
+}
+
+impl Adapter {
+    fn answer(&self, request: &SimRequest) -> (SimResponse, Option<Duration>) {
+        let fault = match self.faults.decide(
+            &request.method,
+            &request.path,
+            request.header(fault::FAULT_HEADER),
+        ) {
+            Ok(fault) => fault,
+            Err(detail) => return (self.handler.error(400, &detail), None),
+        };
+        // A forced status or an injected 500 answers before the handler: the store
+        // never sees the request.
+        let response = if let Some(status) = fault.status {
+            if status >= 400 {
+                self.handler
+                    .error(status, &format!("fault injected: status {status}"))
+            } else {
+                SimResponse {
+                    status,
+                    headers: Vec::new(),
+                    content_type: "application/json",
+                    body: None,
+                }
+            }
+        } else if request.body.len() > self.body_limit {
+            self.handler.error(
+                413,
+                &format!(
+                    "request body of {} bytes exceeds the limit of {} bytes",
+                    request.body.len(),
+                    self.body_limit
+                ),
+            )
+        } else {
+            self.handler.handle(request)
+        };
+        (response, fault.latency)
+    }
+}
+
+impl Respond for Adapter {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let (response, latency) = self.answer(&SimRequest::from(request));
+        let mut template = render(response);
+        if let Some(latency) = latency {
+            template = template.set_delay(latency);
+        }
+        template
+    }
+}
+
+/// A [`SimResponse`] as a wiremock response; headers that are not valid HTTP are left
+/// out rather than panicking.
+fn render(response: SimResponse) -> ResponseTemplate {
+    let status = if (100..=999).contains(&response.status) {
+        response.status
+    } else {
+        500
+    };
+    let mut template = ResponseTemplate::new(status);
+    for (name, value) in &response.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            template = template.append_header(name, value);
+        }
+    }
+    if let Some(body) = &response.body {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        template = template.set_body_raw(bytes, response.content_type);
+    }
+    template
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decode_handles_escapes_and_garbage() {
+        assert_eq!(percent_decode("/t/my%20tenant/%C3%A9"), "/t/my tenant/é");
+        assert_eq!(percent_decode("/a%2"), "/a%2");
+        assert_eq!(percent_decode("/a%zz"), "/a%zz");
+        assert_eq!(percent_decode("%FF"), "\u{fffd}");
+    }
+
+    #[test]
+    fn render_skips_invalid_headers_and_sets_content_type() {
+        let response = SimResponse {
+            status: 200,
+            headers: vec![
+                ("etag".into(), "W/\"1\"".into()),
+                ("bad header".into(), "x".into()),
+                ("x-ok".into(), "line\nbreak".into()),
+            ],
+            content_type: "application/scim+json",
+            body: Some(serde_json::json!({"a": 1})),
+        };
+        // Must not panic; the invalid ones are dropped.
+        let _ = render(response);
+    }
+}

@@ -1,0 +1,799 @@
+//! The VMware Identity Services SCIM 2.0 simulation (REFERENCE.md §4): Users CRUD with
+//! PATCH through `crate::patch`, discovery endpoints, one isolated store per tenant.
+//!
+//! Profile differences live here and in `crate::patch` (`Schema::user`,
+//! `Leniency::for_profile`): under `vmware` a create answers 200 (VD-01), a list names
+//! its members `resources` (VD-07) and an `If-Match` mismatch answers 409 (§4.7);
+//! every other profile answers 201, `Resources` and 412.
+
+mod discovery;
+mod store;
+mod wire;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde_json::{Map, Value, json};
+
+use crate::api::Profile;
+use crate::patch::schema::{ENTERPRISE_URN, USER_URN};
+use crate::patch::{
+    Filter, Leniency, Mutability, Projection, Schema, ScimType, apply, filter::parse_filter,
+    parse_patch_request, project,
+};
+
+pub use discovery::MAX_RESULTS;
+pub use store::{MAX_TENANTS, MAX_USERS_PER_TENANT};
+pub use wire::{ERROR_URN, LIST_URN, SCIM_JSON, rfc3339_millis, scim_error};
+
+use super::{Handler, SimOptions, SimRequest, SimResponse};
+use store::{Store, StoredUser, user_name};
+use wire::{
+    empty_response, encode_segment, etag, etag_list_matches, is_scim_media_type, json_response,
+    patch_error,
+};
+
+/// `WWW-Authenticate` challenge sent with every 401 (RFC 6750 §3).
+pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"scimcert\"";
+
+/// An answer under construction: errors short-circuit with `?`.
+type Answer = Result<SimResponse, SimResponse>;
+
+/// The SCIM Users endpoint simulation.
+pub struct ScimSim {
+    profile: Profile,
+    token: String,
+    readonly_token: String,
+    body_limit: usize,
+    schema: Schema,
+    leniency: Leniency,
+    schemas: Vec<Value>,
+    store: Mutex<Store>,
+}
+
+/// What the bearer token of a request allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    Denied,
+    ReadOnly,
+    Full,
+}
+
+/// The endpoints under `/usergroup/t/{tenant}/scim/v2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint<'a> {
+    Users,
+    UsersSearch,
+    User(&'a str),
+    ServiceProviderConfig,
+    Schemas,
+    Schema(&'a str),
+    ResourceTypes,
+    ResourceType(&'a str),
+}
+
+impl<'a> Endpoint<'a> {
+    /// Splits a decoded request path into tenant and endpoint.
+    fn parse(path: &'a str) -> Option<(&'a str, Endpoint<'a>)> {
+        let rest = path.strip_prefix("/usergroup/t/")?;
+        let (tenant, rest) = rest.split_once('/')?;
+        let rest = rest.strip_prefix("scim/v2")?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if tenant.is_empty() || rest.is_empty() {
+            return None;
+        }
+        let segments: Vec<&str> = rest.strip_prefix('/')?.split('/').collect();
+        let endpoint = match segments.as_slice() {
+            ["Users"] => Endpoint::Users,
+            ["Users", ".search"] => Endpoint::UsersSearch,
+            ["Users", id] if !id.is_empty() => Endpoint::User(id),
+            ["ServiceProviderConfig"] => Endpoint::ServiceProviderConfig,
+            ["Schemas"] => Endpoint::Schemas,
+            ["Schemas", urn] if !urn.is_empty() => Endpoint::Schema(urn),
+            ["ResourceTypes"] => Endpoint::ResourceTypes,
+            ["ResourceTypes", name] if !name.is_empty() => Endpoint::ResourceType(name),
+            _ => return None,
+        };
+        Some((tenant, endpoint))
+    }
+
+    /// Methods the endpoint serves, for matching and the `Allow` header.
+    fn allowed_methods(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Users => &["GET", "POST"],
+            Endpoint::UsersSearch => &["POST"],
+            Endpoint::User(_) => &["GET", "PUT", "PATCH", "DELETE"],
+            _ => &["GET"],
+        }
+    }
+
+    /// Whether `method` on this endpoint changes the store (and needs write rights).
+    fn is_write(self, method: &str) -> bool {
+        method != "GET" && self != Endpoint::UsersSearch
+    }
+}
+
+/// One request being answered, with what every endpoint needs from it.
+struct Ctx<'a> {
+    request: &'a SimRequest,
+    tenant: &'a str,
+    /// Absolute URL of the tenant's API base, for `meta.location`.
+    base_url: String,
+}
+
+/// Paging, filtering and projection of a list or search.
+struct ListQuery {
+    filter: Option<Filter>,
+    start_index: usize,
+    count: usize,
+    projection: Projection,
+}
+
+impl ScimSim {
+    /// Creates an empty simulation configured by `options`.
+    pub fn new(options: &SimOptions) -> Self {
+        let schema = Schema::user(options.profile);
+        let schemas = schema.to_scim_schemas();
+        ScimSim {
+            profile: options.profile,
+            token: options.token.clone(),
+            readonly_token: options.readonly_token.clone(),
+            body_limit: options.body_limit,
+            leniency: Leniency::for_profile(options.profile),
+            schema,
+            schemas,
+            store: Mutex::new(Store::default()),
+        }
+    }
+
+    /// Number of users a tenant holds (for tests and diagnostics).
+    pub fn user_count(&self, tenant: &str) -> usize {
+        self.lock().tenant(tenant).map_or(0, |users| users.len())
+    }
+
+    // A panic elsewhere must not take the simulation down: the store is valid after
+    // every statement that mutates it, so a poisoned lock is safe to reuse.
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn access(&self, request: &SimRequest) -> Access {
+        let Some(value) = request.header("authorization") else {
+            return Access::Denied;
+        };
+        let Some((scheme, token)) = value.trim().split_once(' ') else {
+            return Access::Denied;
+        };
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Access::Denied;
+        }
+        match token.trim() {
+            token if token == self.token => Access::Full,
+            token if token == self.readonly_token => Access::ReadOnly,
+            _ => Access::Denied,
+        }
+    }
+
+    fn route(&self, request: &SimRequest) -> Answer {
+        let Some((tenant, endpoint)) = Endpoint::parse(&request.path) else {
+            return Err(scim_error(
+                404,
+                None,
+                &format!("no endpoint at {}", request.path),
+            ));
+        };
+        let method = request.method.as_str();
+        let allowed = endpoint.allowed_methods();
+        if !allowed.contains(&method) {
+            let mut response = scim_error(
+                405,
+                None,
+                &format!("method {method} is not allowed on {}", request.path),
+            );
+            response.headers.push(("allow".into(), allowed.join(", ")));
+            return Err(response);
+        }
+        let host = request.header("host").unwrap_or("localhost");
+        let ctx = Ctx {
+            request,
+            tenant,
+            base_url: format!(
+                "http://{host}/usergroup/t/{}/scim/v2",
+                encode_segment(tenant)
+            ),
+        };
+        match (endpoint, method) {
+            (Endpoint::Users, "GET") => self.list(&ctx, ListQuery::from_request(request)?),
+            (Endpoint::Users, _) => self.create(&ctx),
+            (Endpoint::UsersSearch, _) => {
+                self.list(&ctx, ListQuery::from_search(&json_body(request)?)?)
+            }
+            (Endpoint::User(id), "GET") => self.get(&ctx, id),
+            (Endpoint::User(id), "PUT") => self.replace(&ctx, id),
+            (Endpoint::User(id), "PATCH") => self.patch(&ctx, id),
+            (Endpoint::User(id), _) => self.delete(&ctx, id),
+            (Endpoint::ServiceProviderConfig, _) => Ok(json_response(
+                200,
+                discovery::service_provider_config(&ctx.base_url),
+            )),
+            (Endpoint::Schemas, _) => {
+                Ok(json_response(200, self.list_body(self.schemas.clone(), 1)))
+            }
+            (Endpoint::Schema(urn), _) => self
+                .schemas
+                .iter()
+                .find(|schema| {
+                    schema
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| id.eq_ignore_ascii_case(urn))
+                })
+                .map(|schema| json_response(200, schema.clone()))
+                .ok_or_else(|| scim_error(404, None, &format!("no schema {urn}"))),
+            (Endpoint::ResourceTypes, _) => Ok(json_response(
+                200,
+                self.list_body(vec![discovery::user_resource_type(&ctx.base_url)], 1),
+            )),
+            (Endpoint::ResourceType(name), _) if name.eq_ignore_ascii_case("User") => Ok(
+                json_response(200, discovery::user_resource_type(&ctx.base_url)),
+            ),
+            (Endpoint::ResourceType(name), _) => {
+                Err(scim_error(404, None, &format!("no resource type {name}")))
+            }
+        }
+    }
+
+    fn create(&self, ctx: &Ctx) -> Answer {
+        let projection = projection(ctx.request)?;
+        let attributes = self.validate(&json_body(ctx.request)?)?;
+        let name = required_user_name(&attributes)?.to_string();
+        let mut store = self.lock();
+        if store
+            .tenant(ctx.tenant)
+            .and_then(|users| users.owner_of(&name))
+            .is_some()
+        {
+            return Err(taken(&name));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = rfc3339_millis(store.tick());
+        let location = format!("{}/Users/{id}", ctx.base_url);
+        let stored = StoredUser {
+            resource: assemble(&id, &attributes, user_meta(&now, &now, &location, 1)),
+            version: 1,
+        };
+        // VD-01: VMware documents 200 for a create.
+        let status = if self.profile == Profile::Vmware {
+            200
+        } else {
+            201
+        };
+        let mut response = self.user_response(status, &stored, &projection);
+        response.headers.push(("location".into(), location));
+        store.tenant_or_create(ctx.tenant).insert(id, stored);
+        Ok(response)
+    }
+
+    fn get(&self, ctx: &Ctx, id: &str) -> Answer {
+        let projection = projection(ctx.request)?;
+        let store = self.lock();
+        let stored = store
+            .tenant(ctx.tenant)
+            .and_then(|users| users.get(id))
+            .ok_or_else(|| user_not_found(id))?;
+        if let Some(header) = ctx.request.header("if-none-match") {
+            // E-03: an unchanged resource answers 304 without a body.
+            if etag_list_matches(header, &etag(stored.version)) {
+                let mut response = empty_response(304);
+                response.headers.push(("etag".into(), etag(stored.version)));
+                return Ok(response);
+            }
+        }
+        Ok(self.user_response(200, stored, &projection))
+    }
+
+    fn replace(&self, ctx: &Ctx, id: &str) -> Answer {
+        let projection = projection(ctx.request)?;
+        let mut store = self.lock();
+        let now_ms = store.tick();
+        let users = store
+            .tenant_mut(ctx.tenant)
+            .ok_or_else(|| user_not_found(id))?;
+        let old = users.get(id).ok_or_else(|| user_not_found(id))?;
+        self.check_if_match(ctx.request, old)?;
+        let mut attributes = self.validate(&json_body(ctx.request)?)?;
+        self.keep_immutable(&old.resource, &mut attributes)?;
+        let name = required_user_name(&attributes)?;
+        if users.owner_of(name).is_some_and(|owner| owner != id) {
+            return Err(taken(name));
+        }
+        let old_meta = MetaFields::of(&old.resource);
+        let unchanged = assemble(
+            id,
+            &attributes,
+            user_meta(
+                &old_meta.created,
+                &old_meta.last_modified,
+                &old_meta.location,
+                old.version,
+            ),
+        );
+        let stored = if unchanged == old.resource {
+            old.clone()
+        } else {
+            let version = old.version + 1;
+            let now = rfc3339_millis(now_ms);
+            StoredUser {
+                resource: assemble(
+                    id,
+                    &attributes,
+                    user_meta(&old_meta.created, &now, &old_meta.location, version),
+                ),
+                version,
+            }
+        };
+        let response = self.user_response(200, &stored, &projection);
+        users.replace(id, stored);
+        Ok(response)
+    }
+
+    fn patch(&self, ctx: &Ctx, id: &str) -> Answer {
+        let projection = projection(ctx.request)?;
+        let mut store = self.lock();
+        let now_ms = store.tick();
+        let users = store
+            .tenant_mut(ctx.tenant)
+            .ok_or_else(|| user_not_found(id))?;
+        let old = users.get(id).ok_or_else(|| user_not_found(id))?;
+        self.check_if_match(ctx.request, old)?;
+        let body = json_body(ctx.request)?;
+        let operations =
+            parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))?;
+        let applied = apply(&old.resource, &operations, &self.schema, &self.leniency)
+            .map_err(|error| patch_error(&error))?;
+        if !applied.changed {
+            // A-08/E-05: a no-op keeps version and lastModified.
+            return Ok(self.user_response(200, old, &projection));
+        }
+        let mut resource = applied.resource;
+        let name = user_name(&resource).ok_or_else(|| {
+            scim_error(
+                400,
+                Some(ScimType::Mutability),
+                "userName is required and cannot be removed",
+            )
+        })?;
+        if users.owner_of(name).is_some_and(|owner| owner != id) {
+            return Err(taken(name));
+        }
+        // The server owns `id` and `meta`, whatever the operations did to them.
+        let old_meta = MetaFields::of(&old.resource);
+        let version = old.version + 1;
+        if let Some(object) = resource.as_object_mut() {
+            object.insert("id".into(), json!(id));
+            object.insert(
+                "meta".into(),
+                user_meta(
+                    &old_meta.created,
+                    &rfc3339_millis(now_ms),
+                    &old_meta.location,
+                    version,
+                ),
+            );
+        }
+        let stored = StoredUser { resource, version };
+        // P-15/P-16/Q-05: every profile answers 200 with the (projected) resource.
+        let response = self.user_response(200, &stored, &projection);
+        users.replace(id, stored);
+        Ok(response)
+    }
+
+    fn delete(&self, ctx: &Ctx, id: &str) -> Answer {
+        let mut store = self.lock();
+        let users = store
+            .tenant_mut(ctx.tenant)
+            .ok_or_else(|| user_not_found(id))?;
+        let old = users.get(id).ok_or_else(|| user_not_found(id))?;
+        self.check_if_match(ctx.request, old)?;
+        users.remove(id);
+        Ok(empty_response(204))
+    }
+
+    fn list(&self, ctx: &Ctx, query: ListQuery) -> Answer {
+        // Validate once, so an invalid filter is a 400 whatever the data (P-26, P-28).
+        if let Some(filter) = &query.filter {
+            filter
+                .matches_resource(&Value::Object(Default::default()), &self.schema)
+                .map_err(|error| patch_error(&error))?;
+        }
+        let store = self.lock();
+        let mut total = 0usize;
+        let mut page = Vec::new();
+        for user in store
+            .tenant(ctx.tenant)
+            .into_iter()
+            .flat_map(|users| users.iter())
+        {
+            if let Some(filter) = &query.filter
+                && !filter
+                    .matches_resource(&user.resource, &self.schema)
+                    .map_err(|error| patch_error(&error))?
+            {
+                continue;
+            }
+            total += 1;
+            if total >= query.start_index && page.len() < query.count {
+                page.push(project(&user.resource, &self.schema, &query.projection));
+            }
+        }
+        let mut body = self.list_body(page, query.start_index);
+        body["totalResults"] = json!(total);
+        Ok(json_response(200, body))
+    }
+
+    /// A ListResponse of `resources`; `totalResults` is their number.
+    fn list_body(&self, resources: Vec<Value>, start_index: usize) -> Value {
+        // VD-07: VMware documents the member as `resources`.
+        let member = if self.profile == Profile::Vmware {
+            "resources"
+        } else {
+            "Resources"
+        };
+        let mut body = Map::new();
+        body.insert("schemas".into(), json!([LIST_URN]));
+        body.insert("totalResults".into(), json!(resources.len()));
+        body.insert("itemsPerPage".into(), json!(resources.len()));
+        body.insert("startIndex".into(), json!(start_index));
+        body.insert(member.into(), Value::Array(resources));
+        Value::Object(body)
+    }
+
+    fn user_response(
+        &self,
+        status: u16,
+        stored: &StoredUser,
+        projection: &Projection,
+    ) -> SimResponse {
+        let mut response =
+            json_response(status, project(&stored.resource, &self.schema, projection));
+        response.headers.push(("etag".into(), etag(stored.version)));
+        response
+    }
+
+    fn check_if_match(&self, request: &SimRequest, stored: &StoredUser) -> Result<(), SimResponse> {
+        let Some(header) = request.header("if-match") else {
+            return Ok(());
+        };
+        let current = etag(stored.version);
+        if etag_list_matches(header, &current) {
+            return Ok(());
+        }
+        // §4.7: VMware documents 409 for a version mismatch; RFC 7644 §3.14 says 412.
+        let status = if self.profile == Profile::Vmware {
+            409
+        } else {
+            412
+        };
+        Err(scim_error(
+            status,
+            None,
+            &format!("If-Match {header} does not match the current version {current}"),
+        ))
+    }
+
+    /// Validates a POST/PUT body against the schema; returns its attributes.
+    fn validate(&self, body: &Value) -> Result<Value, SimResponse> {
+        if !body.is_object() {
+            return Err(scim_error(
+                400,
+                Some(ScimType::InvalidSyntax),
+                "the body must be a JSON object",
+            ));
+        }
+        self.schema
+            .validate_resource(body)
+            .map_err(|error| patch_error(&error))
+    }
+
+    /// PUT may set an unset immutable attribute but not change a set one (RFC 7643 §2.2);
+    /// one left out keeps its value.
+    fn keep_immutable(&self, old: &Value, attributes: &mut Value) -> Result<(), SimResponse> {
+        let Some(new) = attributes.as_object_mut() else {
+            return Ok(());
+        };
+        for def in self
+            .schema
+            .core
+            .iter()
+            .filter(|def| def.mutability == Mutability::Immutable)
+        {
+            let Some(old_value) = member(old, &def.name).filter(|value| !value.is_null()) else {
+                continue;
+            };
+            let new_key = new
+                .keys()
+                .find(|key| key.eq_ignore_ascii_case(&def.name))
+                .cloned();
+            match new_key.and_then(|key| new.get(&key)) {
+                Some(new_value) if new_value != old_value => {
+                    return Err(scim_error(
+                        400,
+                        Some(ScimType::Mutability),
+                        &format!("{} is immutable and already set", def.name),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    new.insert(def.name.clone(), old_value.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Handler for ScimSim {
+    fn handle(&self, request: &SimRequest) -> SimResponse {
+        let access = self.access(request);
+        if access == Access::Denied {
+            let mut response = scim_error(401, None, "missing or invalid bearer token");
+            response
+                .headers
+                .push(("www-authenticate".into(), WWW_AUTHENTICATE.into()));
+            return response;
+        }
+        if request.body.len() > self.body_limit {
+            return scim_error(
+                413,
+                None,
+                &format!(
+                    "request body of {} bytes exceeds the limit of {} bytes",
+                    request.body.len(),
+                    self.body_limit
+                ),
+            );
+        }
+        let writes = Endpoint::parse(&request.path).is_some_and(|(_, endpoint)| {
+            endpoint
+                .allowed_methods()
+                .contains(&request.method.as_str())
+                && endpoint.is_write(&request.method)
+        });
+        if writes && access == Access::ReadOnly {
+            return scim_error(403, None, "the token may read but not write");
+        }
+        self.route(request).unwrap_or_else(|error| error)
+    }
+
+    fn error(&self, status: u16, detail: &str) -> SimResponse {
+        scim_error(status, None, detail)
+    }
+}
+
+impl ListQuery {
+    /// From `GET /Users?filter=…&startIndex=…&count=…&attributes=…`.
+    fn from_request(request: &SimRequest) -> Result<ListQuery, SimResponse> {
+        let number = |name: &str| -> Result<Option<i64>, SimResponse> {
+            request
+                .query_param(name)
+                .map(|raw| {
+                    raw.trim().parse::<i64>().map_err(|_| {
+                        scim_error(
+                            400,
+                            Some(ScimType::InvalidValue),
+                            &format!("{name} must be an integer, got `{raw}`"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        ListQuery::new(
+            request.query_param("filter"),
+            number("startIndex")?,
+            number("count")?,
+            projection(request)?,
+        )
+    }
+
+    /// From a `POST /Users/.search` body (RFC 7644 §3.4.3).
+    fn from_search(body: &Value) -> Result<ListQuery, SimResponse> {
+        let invalid = |name: &str, what: &str| {
+            scim_error(
+                400,
+                Some(ScimType::InvalidValue),
+                &format!("{name} must be {what}"),
+            )
+        };
+        let filter = match body.get("filter") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(filter)) => Some(filter.as_str()),
+            Some(_) => return Err(invalid("filter", "a string")),
+        };
+        let number = |name: &str| match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| invalid(name, "an integer")),
+        };
+        let names = |name: &str| match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(list)) => Ok(Some(list.clone())),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .ok_or_else(|| invalid(name, "a list of attribute names"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|items| Some(items.join(","))),
+            Some(_) => Err(invalid(name, "a list of attribute names")),
+        };
+        let projection = Projection::from_query(
+            names("attributes")?.as_deref(),
+            names("excludedAttributes")?.as_deref(),
+        )
+        .map_err(|error| patch_error(&error))?;
+        ListQuery::new(filter, number("startIndex")?, number("count")?, projection)
+    }
+
+    fn new(
+        filter: Option<&str>,
+        start_index: Option<i64>,
+        count: Option<i64>,
+        projection: Projection,
+    ) -> Result<ListQuery, SimResponse> {
+        let filter = filter
+            .map(|filter| parse_filter(filter).map_err(|error| patch_error(&error)))
+            .transpose()?;
+        // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0.
+        let start_index = start_index.unwrap_or(1).max(1) as usize;
+        let count = count.map_or(MAX_RESULTS, |count| {
+            (count.max(0) as usize).min(MAX_RESULTS)
+        });
+        Ok(ListQuery {
+            filter,
+            start_index,
+            count,
+            projection,
+        })
+    }
+}
+
+/// `created`, `lastModified` and `location` of a stored resource's `meta`.
+struct MetaFields {
+    created: String,
+    last_modified: String,
+    location: String,
+}
+
+impl MetaFields {
+    fn of(resource: &Value) -> MetaFields {
+        let field = |name: &str| {
+            resource["meta"][name]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        MetaFields {
+            created: field("created"),
+            last_modified: field("lastModified"),
+            location: field("location"),
+        }
+    }
+}
+
+/// The `meta` of a stored User.
+fn user_meta(created: &str, last_modified: &str, location: &str, version: u64) -> Value {
+    json!({
+        "resourceType": "User",
+        "created": created,
+        "lastModified": last_modified,
+        "location": location,
+        "version": etag(version),
+    })
+}
+
+/// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;
+/// `schemas` names the core URN and, when its attributes are present, the enterprise one.
+fn assemble(id: &str, attributes: &Value, meta: Value) -> Value {
+    let empty = Map::new();
+    let attributes = attributes.as_object().unwrap_or(&empty);
+    let mut schemas: Vec<String> = member(&Value::Object(attributes.clone()), "schemas")
+        .and_then(Value::as_array)
+        .map(|urns| {
+            urns.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let lists = |urn: &str, schemas: &[String]| {
+        schemas
+            .iter()
+            .any(|listed| listed.eq_ignore_ascii_case(urn))
+    };
+    if !lists(USER_URN, &schemas) {
+        schemas.insert(0, USER_URN.to_string());
+    }
+    if attributes
+        .keys()
+        .any(|key| key.eq_ignore_ascii_case(ENTERPRISE_URN))
+        && !lists(ENTERPRISE_URN, &schemas)
+    {
+        schemas.push(ENTERPRISE_URN.to_string());
+    }
+    let mut resource = Map::new();
+    resource.insert("schemas".into(), json!(schemas));
+    resource.insert("id".into(), json!(id));
+    for (key, value) in attributes {
+        if !["schemas", "id", "meta"]
+            .iter()
+            .any(|reserved| key.eq_ignore_ascii_case(reserved))
+        {
+            resource.insert(key.clone(), value.clone());
+        }
+    }
+    resource.insert("meta".into(), meta);
+    Value::Object(resource)
+}
+
+/// A top-level member, matched case-insensitively (RFC 7643 §2.1).
+fn member<'a>(resource: &'a Value, name: &str) -> Option<&'a Value> {
+    resource
+        .as_object()?
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// The request body as JSON; another media type or malformed JSON is 400 `invalidSyntax`.
+fn json_body(request: &SimRequest) -> Result<Value, SimResponse> {
+    if let Some(content_type) = request.header("content-type")
+        && !is_scim_media_type(content_type)
+    {
+        return Err(scim_error(
+            400,
+            Some(ScimType::InvalidSyntax),
+            &format!(
+                "unsupported Content-Type `{content_type}`: send application/scim+json or application/json"
+            ),
+        ));
+    }
+    serde_json::from_slice(&request.body).map_err(|error| {
+        scim_error(
+            400,
+            Some(ScimType::InvalidSyntax),
+            &format!("malformed JSON body: {error}"),
+        )
+    })
+}
+
+/// The projection asked for by `attributes` / `excludedAttributes`.
+fn projection(request: &SimRequest) -> Result<Projection, SimResponse> {
+    Projection::from_query(
+        request.query_param("attributes"),
+        request.query_param("excludedAttributes"),
+    )
+    .map_err(|error| patch_error(&error))
+}
+
+fn required_user_name(attributes: &Value) -> Result<&str, SimResponse> {
+    user_name(attributes)
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| scim_error(400, Some(ScimType::InvalidValue), "userName is required"))
+}
+
+fn taken(user_name: &str) -> SimResponse {
+    scim_error(
+        409,
+        Some(ScimType::Uniqueness),
+        &format!("userName `{user_name}` is already in use"),
+    )
+}
+
+fn user_not_found(id: &str) -> SimResponse {
+    scim_error(404, None, &format!("user {id} not found"))
+}
+
+#[cfg(test)]
+mod tests;

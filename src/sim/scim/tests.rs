@@ -1,0 +1,961 @@
+//! Unit tests of the SCIM simulation, calling [`Handler::handle`] directly.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::patch::schema::PATCH_OP_URN;
+use crate::sim::{DEFAULT_READONLY_TOKEN, DEFAULT_TOKEN, SimOptions};
+
+const BASE: &str = "/usergroup/t/my-tenant/scim/v2";
+
+fn sim(profile: Profile) -> ScimSim {
+    ScimSim::new(&SimOptions::new(profile))
+}
+
+/// A request to `path` (under [`BASE`] unless it starts with `/usergroup`), optionally
+/// with `?name=value&…` (values taken literally), authorised with the full token.
+fn request(method: &str, path: &str, body: Option<Value>) -> SimRequest {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let path = if path.starts_with("/usergroup") {
+        path.to_string()
+    } else {
+        format!("{BASE}{path}")
+    };
+    let query = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (name.to_string(), value.to_string())
+        })
+        .collect();
+    let mut headers = vec![
+        ("host".to_string(), "sim.test:8080".to_string()),
+        (
+            "authorization".to_string(),
+            format!("Bearer {DEFAULT_TOKEN}"),
+        ),
+    ];
+    let body = body.map(|body| {
+        headers.push(("content-type".to_string(), SCIM_JSON.to_string()));
+        serde_json::to_vec(&body).unwrap()
+    });
+    SimRequest {
+        method: method.to_string(),
+        path,
+        query,
+        headers,
+        body: body.unwrap_or_default(),
+    }
+}
+
+fn with_header(mut request: SimRequest, name: &str, value: &str) -> SimRequest {
+    request.headers.retain(|(key, _)| key != name);
+    request.headers.push((name.to_string(), value.to_string()));
+    request
+}
+
+fn header<'a>(response: &'a SimResponse, name: &str) -> Option<&'a str> {
+    response
+        .headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+fn body(response: &SimResponse) -> &Value {
+    response.body.as_ref().expect("a body")
+}
+
+fn assert_error(response: &SimResponse, status: u16, scim_type: Option<&str>) {
+    assert_eq!(response.status, status, "{:?}", response.body);
+    let body = body(response);
+    assert_eq!(body["schemas"], json!([ERROR_URN]));
+    assert_eq!(body["status"], json!(status.to_string()));
+    assert_eq!(body["scimType"].as_str(), scim_type, "{body}");
+    assert!(body["detail"].is_string());
+}
+
+fn bjensen() -> Value {
+    json!({
+        "schemas": [USER_URN],
+        "userName": "bjensen",
+        "externalId": "ext-1",
+        "displayName": "Babs Jensen",
+        "password": "secret",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}],
+    })
+}
+
+/// Creates a user and returns its id.
+fn create(sim: &ScimSim, user: Value) -> String {
+    let response = sim.handle(&request("POST", "/Users", Some(user)));
+    assert!(matches!(response.status, 200 | 201), "{:?}", response.body);
+    body(&response)["id"].as_str().unwrap().to_string()
+}
+
+fn patch_op(operations: Value) -> Value {
+    json!({"schemas": [PATCH_OP_URN], "Operations": operations})
+}
+
+fn patch(sim: &ScimSim, id: &str, operations: Value) -> SimResponse {
+    sim.handle(&request(
+        "PATCH",
+        &format!("/Users/{id}"),
+        Some(patch_op(operations)),
+    ))
+}
+
+fn get(sim: &ScimSim, id: &str) -> SimResponse {
+    sim.handle(&request("GET", &format!("/Users/{id}"), None))
+}
+
+fn is_rfc3339_millis(value: &Value) -> bool {
+    let re = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$").unwrap();
+    value.as_str().is_some_and(|s| re.is_match(s))
+}
+
+#[test]
+fn vd01_create_answers_200_under_vmware_201_otherwise() {
+    for (profile, status) in [
+        (Profile::Vmware, 200),
+        (Profile::Rfc7644, 201),
+        (Profile::Entra, 201),
+        (Profile::Okta, 201),
+    ] {
+        let sim = sim(profile);
+        let response = sim.handle(&request("POST", "/Users", Some(bjensen())));
+        assert_eq!(response.status, status, "{profile}");
+    }
+}
+
+#[test]
+fn create_assigns_id_meta_etag_and_location() {
+    let sim = sim(Profile::Rfc7644);
+    let response = sim.handle(&request("POST", "/Users", Some(bjensen())));
+    assert_eq!(response.content_type, SCIM_JSON);
+    let user = body(&response);
+    let id = user["id"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    assert_eq!(user["schemas"], json!([USER_URN]));
+    assert_eq!(user["userName"], "bjensen");
+    assert!(user.get("password").is_none(), "password is returned never");
+    let meta = &user["meta"];
+    assert_eq!(meta["resourceType"], "User");
+    assert!(is_rfc3339_millis(&meta["created"]), "{meta}");
+    assert_eq!(meta["created"], meta["lastModified"]);
+    let location = format!("http://sim.test:8080{BASE}/Users/{id}");
+    assert_eq!(meta["location"], json!(location));
+    assert_eq!(meta["version"], "W/\"1\"");
+    assert_eq!(header(&response, "etag"), Some("W/\"1\""));
+    assert_eq!(header(&response, "location"), Some(location.as_str()));
+}
+
+#[test]
+fn create_ignores_client_id_and_meta() {
+    let sim = sim(Profile::Rfc7644);
+    let mut user = bjensen();
+    user["id"] = json!("mine");
+    user["meta"] = json!({"version": "W/\"99\""});
+    let id = create(&sim, user);
+    assert_ne!(id, "mine");
+    assert_eq!(body(&get(&sim, &id))["meta"]["version"], "W/\"1\"");
+}
+
+#[test]
+fn create_invalid_user_is_400_invalid_value() {
+    let sim = sim(Profile::Rfc7644);
+    let response = sim.handle(&request(
+        "POST",
+        "/Users",
+        Some(json!({"displayName": "no userName"})),
+    ));
+    assert_error(&response, 400, Some("invalidValue"));
+    let response = sim.handle(&request(
+        "POST",
+        "/Users",
+        Some(json!(["not", "an", "object"])),
+    ));
+    assert_error(&response, 400, Some("invalidSyntax"));
+}
+
+#[test]
+fn create_get_patch_delete_round_trip() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let fetched = get(&sim, &id);
+    assert_eq!(fetched.status, 200);
+    assert_eq!(body(&fetched)["displayName"], "Babs Jensen");
+    assert_eq!(header(&fetched, "etag"), Some("W/\"1\""));
+
+    let patched = patch(
+        &sim,
+        &id,
+        json!([{"op": "replace", "path": "displayName", "value": "Babs"}]),
+    );
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(body(&patched)["displayName"], "Babs");
+    assert_eq!(body(&patched)["userName"], "bjensen");
+    assert_eq!(body(&patched)["meta"]["version"], "W/\"2\"");
+    assert_eq!(header(&patched, "etag"), Some("W/\"2\""));
+    assert_eq!(body(&get(&sim, &id))["displayName"], "Babs");
+
+    let deleted = sim.handle(&request("DELETE", &format!("/Users/{id}"), None));
+    assert_eq!(deleted.status, 204);
+    assert!(deleted.body.is_none());
+    assert_error(&get(&sim, &id), 404, None);
+    assert_error(
+        &sim.handle(&request("DELETE", &format!("/Users/{id}"), None)),
+        404,
+        None,
+    );
+}
+
+#[test]
+fn e05_changing_patch_bumps_version_and_last_modified() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let before = body(&get(&sim, &id)).clone();
+    let after = patch(
+        &sim,
+        &id,
+        json!([{"op": "add", "path": "nickName", "value": "Babs"}]),
+    );
+    let after = body(&after);
+    assert_eq!(after["meta"]["created"], before["meta"]["created"]);
+    assert!(is_rfc3339_millis(&after["meta"]["lastModified"]));
+    assert!(after["meta"]["lastModified"].as_str() > before["meta"]["lastModified"].as_str());
+    assert_eq!(after["meta"]["location"], before["meta"]["location"]);
+    assert_eq!(after["id"], before["id"]);
+}
+
+#[test]
+fn a08_no_op_add_keeps_version_and_last_modified() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let before = body(&get(&sim, &id)).clone();
+    let response = patch(
+        &sim,
+        &id,
+        json!([{"op": "add", "path": "displayName", "value": "Babs Jensen"}]),
+    );
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    assert_eq!(header(&response, "etag"), Some("W/\"1\""));
+    assert_eq!(body(&response)["meta"], before["meta"]);
+}
+
+#[test]
+fn p13_failed_patch_leaves_user_unchanged() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let before = body(&get(&sim, &id)).clone();
+    let response = patch(
+        &sim,
+        &id,
+        json!([
+            {"op": "replace", "path": "displayName", "value": "changed"},
+            {"op": "remove", "path": "userName"}
+        ]),
+    );
+    assert_eq!(response.status, 400);
+    assert_eq!(body(&get(&sim, &id)), &before);
+}
+
+#[test]
+fn tenants_are_isolated() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let other = "/usergroup/t/other-tenant/scim/v2";
+    assert_error(
+        &sim.handle(&request("GET", &format!("{other}/Users/{id}"), None)),
+        404,
+        None,
+    );
+    let list = sim.handle(&request("GET", &format!("{other}/Users"), None));
+    assert_eq!(body(&list)["totalResults"], 0);
+    // The same userName is free in another tenant.
+    let created = sim.handle(&request("POST", &format!("{other}/Users"), Some(bjensen())));
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    assert!(
+        body(&created)["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .contains("/usergroup/t/other-tenant/scim/v2/Users/")
+    );
+    assert_eq!(sim.user_count("my-tenant"), 1);
+    assert_eq!(sim.user_count("other-tenant"), 1);
+}
+
+#[test]
+fn missing_or_wrong_token_is_401_with_www_authenticate() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let mut anonymous = request("GET", &format!("/Users/{id}"), None);
+    anonymous
+        .headers
+        .retain(|(name, _)| name != "authorization");
+    let wrong = with_header(
+        request("GET", &format!("/Users/{id}"), None),
+        "authorization",
+        "Bearer nope",
+    );
+    let basic = with_header(
+        request("GET", "/Users", None),
+        "authorization",
+        "Basic c2NpbTpzY2lt",
+    );
+    let unknown_route = with_header(
+        request("GET", "/Nothing", None),
+        "authorization",
+        "Bearer nope",
+    );
+    for request in [anonymous, wrong, basic, unknown_route] {
+        let response = sim.handle(&request);
+        assert_error(&response, 401, None);
+        assert_eq!(
+            header(&response, "www-authenticate"),
+            Some("Bearer realm=\"scimcert\"")
+        );
+    }
+    let lower_scheme = with_header(
+        request("GET", &format!("/Users/{id}"), None),
+        "authorization",
+        &format!("bearer {DEFAULT_TOKEN}"),
+    );
+    assert_eq!(sim.handle(&lower_scheme).status, 200);
+}
+
+#[test]
+fn readonly_token_reads_but_gets_403_on_writes() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let readonly = |request: SimRequest| {
+        with_header(
+            request,
+            "authorization",
+            &format!("Bearer {DEFAULT_READONLY_TOKEN}"),
+        )
+    };
+    let user = format!("/Users/{id}");
+    for write in [
+        request("POST", "/Users", Some(json!({"userName": "x"}))),
+        request("PUT", &user, Some(json!({"userName": "x"}))),
+        request(
+            "PATCH",
+            &user,
+            Some(patch_op(
+                json!([{"op": "add", "path": "title", "value": "t"}]),
+            )),
+        ),
+        request("DELETE", &user, None),
+    ] {
+        assert_error(&sim.handle(&readonly(write)), 403, None);
+    }
+    assert_eq!(
+        sim.handle(&readonly(request("GET", &user, None))).status,
+        200
+    );
+    assert_eq!(
+        sim.handle(&readonly(request("GET", "/Users", None))).status,
+        200
+    );
+    assert_eq!(
+        sim.handle(&readonly(request(
+            "POST",
+            "/Users/.search",
+            Some(json!({}))
+        )))
+        .status,
+        200
+    );
+    assert_eq!(body(&get(&sim, &id))["meta"]["version"], "W/\"1\"");
+    assert_eq!(sim.user_count("my-tenant"), 1);
+}
+
+#[test]
+fn unknown_routes_are_404_and_wrong_methods_405() {
+    let sim = sim(Profile::Rfc7644);
+    for path in [
+        "/Groups",
+        "/Users/a/b",
+        "/usergroup/t/my-tenant/scim/v3/Users",
+        "/",
+        "/usergroup/t//scim/v2/Users",
+    ] {
+        assert_error(&sim.handle(&request("GET", path, None)), 404, None);
+    }
+    let response = sim.handle(&request("DELETE", "/Users", None));
+    assert_error(&response, 405, None);
+    assert_eq!(header(&response, "allow"), Some("GET, POST"));
+    assert_error(
+        &sim.handle(&request("POST", "/Users/some-id", Some(json!({})))),
+        405,
+        None,
+    );
+    assert_error(
+        &sim.handle(&request("PATCH", "/ServiceProviderConfig", Some(json!({})))),
+        405,
+        None,
+    );
+    assert_error(
+        &patch(
+            &sim,
+            "no-such-id",
+            json!([{"op": "add", "path": "title", "value": "t"}]),
+        ),
+        404,
+        None,
+    );
+    assert_error(
+        &sim.handle(&request("PUT", "/Users/no-such-id", Some(bjensen()))),
+        404,
+        None,
+    );
+}
+
+#[test]
+fn trailing_slash_is_tolerated() {
+    let sim = sim(Profile::Rfc7644);
+    assert_eq!(sim.handle(&request("GET", "/Users/", None)).status, 200);
+}
+
+#[test]
+fn uniqueness_409_on_post_case_insensitive() {
+    let sim = sim(Profile::Vmware);
+    create(&sim, bjensen());
+    let mut twin = bjensen();
+    twin["userName"] = json!("BJensen");
+    assert_error(
+        &sim.handle(&request("POST", "/Users", Some(twin))),
+        409,
+        Some("uniqueness"),
+    );
+    assert_eq!(sim.user_count("my-tenant"), 1);
+}
+
+#[test]
+fn uniqueness_409_on_patch_and_put() {
+    let sim = sim(Profile::Rfc7644);
+    create(&sim, bjensen());
+    let other = create(&sim, json!({"userName": "other"}));
+    let response = patch(
+        &sim,
+        &other,
+        json!([{"op": "replace", "path": "userName", "value": "BJENSEN"}]),
+    );
+    assert_error(&response, 409, Some("uniqueness"));
+    assert_eq!(body(&get(&sim, &other))["userName"], "other");
+    let response = sim.handle(&request(
+        "PUT",
+        &format!("/Users/{other}"),
+        Some(json!({"userName": "bjensen"})),
+    ));
+    assert_error(&response, 409, Some("uniqueness"));
+    // Renaming to a case variant of one's own name is not a collision.
+    let response = patch(
+        &sim,
+        &other,
+        json!([{"op": "replace", "path": "userName", "value": "OTHER"}]),
+    );
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    // The old name is free again after a rename.
+    let response = patch(
+        &sim,
+        &other,
+        json!([{"op": "replace", "path": "userName", "value": "renamed"}]),
+    );
+    assert_eq!(response.status, 200);
+    create(&sim, json!({"userName": "other"}));
+}
+
+#[test]
+fn e04_if_match_mismatch_is_409_under_vmware_412_under_rfc7644() {
+    for (profile, status) in [
+        (Profile::Vmware, 409),
+        (Profile::Rfc7644, 412),
+        (Profile::Entra, 412),
+    ] {
+        let sim = sim(profile);
+        let id = create(&sim, bjensen());
+        let user = format!("/Users/{id}");
+        let ops = patch_op(json!([{"op": "replace", "path": "title", "value": "Boss"}]));
+        let stale = |request: SimRequest| with_header(request, "if-match", "W/\"7\"");
+        assert_error(
+            &sim.handle(&stale(request("PATCH", &user, Some(ops.clone())))),
+            status,
+            None,
+        );
+        assert_error(
+            &sim.handle(&stale(request("PUT", &user, Some(bjensen())))),
+            status,
+            None,
+        );
+        assert_error(
+            &sim.handle(&stale(request("DELETE", &user, None))),
+            status,
+            None,
+        );
+        assert_eq!(
+            body(&get(&sim, &id))["meta"]["version"],
+            "W/\"1\"",
+            "{profile}"
+        );
+
+        let current = with_header(
+            request("PATCH", &user, Some(ops.clone())),
+            "if-match",
+            "W/\"1\"",
+        );
+        assert_eq!(sim.handle(&current).status, 200, "{profile}");
+        let star = with_header(request("PATCH", &user, Some(ops)), "if-match", "*");
+        assert_eq!(sim.handle(&star).status, 200, "{profile}");
+        let delete = with_header(request("DELETE", &user, None), "if-match", "W/\"2\"");
+        assert_eq!(sim.handle(&delete).status, 204, "{profile}");
+    }
+}
+
+#[test]
+fn e03_if_none_match_current_version_is_304() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let user = format!("/Users/{id}");
+    let response = sim.handle(&with_header(
+        request("GET", &user, None),
+        "if-none-match",
+        "W/\"1\"",
+    ));
+    assert_eq!(response.status, 304);
+    assert!(response.body.is_none());
+    assert_eq!(header(&response, "etag"), Some("W/\"1\""));
+    let response = sim.handle(&with_header(
+        request("GET", &user, None),
+        "if-none-match",
+        "W/\"0\"",
+    ));
+    assert_eq!(response.status, 200);
+}
+
+#[test]
+fn q05_patch_with_attributes_answers_projection() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let ops = patch_op(json!([{"op": "replace", "path": "title", "value": "Boss"}]));
+    let response = sim.handle(&request(
+        "PATCH",
+        &format!("/Users/{id}?attributes=title"),
+        Some(ops),
+    ));
+    assert_eq!(response.status, 200);
+    let user = body(&response);
+    assert_eq!(user["id"], json!(id));
+    assert_eq!(user["title"], "Boss");
+    assert!(user.get("displayName").is_none(), "{user}");
+    assert!(user.get("emails").is_none(), "{user}");
+    assert_eq!(header(&response, "etag"), Some("W/\"2\""));
+
+    let ops = patch_op(json!([{"op": "replace", "path": "title", "value": "Chief"}]));
+    let response = sim.handle(&request(
+        "PATCH",
+        &format!("/Users/{id}?excludedAttributes=emails,name"),
+        Some(ops),
+    ));
+    let user = body(&response);
+    assert_eq!(user["title"], "Chief");
+    assert!(
+        user.get("emails").is_none() && user.get("name").is_none(),
+        "{user}"
+    );
+    assert_eq!(user["displayName"], "Babs Jensen");
+}
+
+#[test]
+fn get_with_projection() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let response = sim.handle(&request(
+        "GET",
+        &format!("/Users/{id}?attributes=userName"),
+        None,
+    ));
+    let user = body(&response);
+    assert_eq!(user["userName"], "bjensen");
+    assert_eq!(user["id"], json!(id));
+    assert!(user.get("displayName").is_none());
+}
+
+#[test]
+fn malformed_json_is_400_invalid_syntax() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    for (method, path) in [
+        ("POST", "/Users".to_string()),
+        ("PATCH", format!("/Users/{id}")),
+        ("PUT", format!("/Users/{id}")),
+    ] {
+        let mut broken = request(method, &path, Some(json!({})));
+        broken.body = b"{\"Operations\": [".to_vec();
+        assert_error(&sim.handle(&broken), 400, Some("invalidSyntax"));
+        broken.body = Vec::new();
+        assert_error(&sim.handle(&broken), 400, Some("invalidSyntax"));
+    }
+}
+
+#[test]
+fn other_content_types_are_400_and_json_is_accepted() {
+    let sim = sim(Profile::Rfc7644);
+    let plain = with_header(
+        request("POST", "/Users", Some(bjensen())),
+        "content-type",
+        "text/plain",
+    );
+    assert_error(&sim.handle(&plain), 400, Some("invalidSyntax"));
+    let json = with_header(
+        request("POST", "/Users", Some(bjensen())),
+        "content-type",
+        "application/json; charset=utf-8",
+    );
+    assert_eq!(sim.handle(&json).status, 201);
+}
+
+#[test]
+fn oversized_body_is_413() {
+    let mut options = SimOptions::new(Profile::Vmware);
+    options.body_limit = 64;
+    let sim = ScimSim::new(&options);
+    let mut user = bjensen();
+    user["displayName"] = json!("x".repeat(100));
+    assert_error(
+        &sim.handle(&request("POST", "/Users", Some(user))),
+        413,
+        None,
+    );
+    assert_eq!(sim.user_count("my-tenant"), 0);
+}
+
+#[test]
+fn vd05_country_accepted_under_vmware_invalid_path_under_rfc7644() {
+    let country = json!([{
+        "op": "add",
+        "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:country",
+        "value": "India"
+    }]);
+    let vmware = sim(Profile::Vmware);
+    let id = create(&vmware, bjensen());
+    let response = patch(&vmware, &id, country.clone());
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    let user = body(&response);
+    assert_eq!(user[ENTERPRISE_URN]["country"], "India");
+    assert!(
+        user["schemas"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(ENTERPRISE_URN)),
+        "{user}"
+    );
+
+    let strict = sim(Profile::Rfc7644);
+    let id = create(&strict, bjensen());
+    assert_error(&patch(&strict, &id, country), 400, Some("invalidPath"));
+}
+
+#[test]
+fn vd02_patch_schemas_optional_under_vmware_required_under_rfc7644() {
+    let seed_body = json!({
+        "Operations": [{"op": "replace", "path": "title", "value": "Boss"}],
+        "id": "string",
+        "externalId": "string",
+        "meta": {"version": "string"}
+    });
+    let vmware = sim(Profile::Vmware);
+    let id = create(&vmware, bjensen());
+    let response = vmware.handle(&request(
+        "PATCH",
+        &format!("/Users/{id}"),
+        Some(seed_body.clone()),
+    ));
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    assert_eq!(body(&response)["title"], "Boss");
+    assert_eq!(
+        body(&response)["externalId"],
+        "ext-1",
+        "VD-03: top-level externalId is ignored"
+    );
+
+    let strict = sim(Profile::Rfc7644);
+    let id = create(&strict, bjensen());
+    let no_schemas = json!({"Operations": [{"op": "replace", "path": "title", "value": "Boss"}]});
+    let response = strict.handle(&request("PATCH", &format!("/Users/{id}"), Some(no_schemas)));
+    assert_eq!(response.status, 400, "{:?}", response.body);
+    assert_eq!(body(&get(&strict, &id)).get("title"), None);
+}
+
+#[test]
+fn put_replaces_writable_attributes_and_keeps_id_and_created() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let before = body(&get(&sim, &id)).clone();
+    let replacement =
+        json!({"schemas": [USER_URN], "userName": "bjensen", "title": "Boss", "id": "ignored"});
+    let response = sim.handle(&request(
+        "PUT",
+        &format!("/Users/{id}"),
+        Some(replacement.clone()),
+    ));
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    let user = body(&response);
+    assert_eq!(user["id"], json!(id));
+    assert_eq!(user["title"], "Boss");
+    assert!(
+        user.get("displayName").is_none() && user.get("emails").is_none(),
+        "{user}"
+    );
+    assert_eq!(user["meta"]["created"], before["meta"]["created"]);
+    assert_eq!(user["meta"]["version"], "W/\"2\"");
+    // The same PUT again changes nothing.
+    let again = sim.handle(&request("PUT", &format!("/Users/{id}"), Some(replacement)));
+    assert_eq!(body(&again)["meta"]["version"], "W/\"2\"");
+}
+
+#[test]
+fn vd10_put_cannot_change_external_id_under_vmware() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let mut changed = bjensen();
+    changed["externalId"] = json!("ext-2");
+    let response = sim.handle(&request("PUT", &format!("/Users/{id}"), Some(changed)));
+    assert_error(&response, 400, Some("mutability"));
+    let mut omitted = bjensen();
+    omitted.as_object_mut().unwrap().remove("externalId");
+    let response = sim.handle(&request("PUT", &format!("/Users/{id}"), Some(omitted)));
+    assert_eq!(response.status, 200);
+    assert_eq!(body(&response)["externalId"], "ext-1");
+}
+
+#[test]
+fn list_filters_pages_and_names_member_per_profile() {
+    for (profile, member) in [
+        (Profile::Vmware, "resources"),
+        (Profile::Rfc7644, "Resources"),
+    ] {
+        let sim = sim(profile);
+        for name in ["alice", "bob", "carol"] {
+            create(
+                &sim,
+                json!({"userName": name, "title": if name == "bob" { "Boss" } else { "Dev" }}),
+            );
+        }
+        let response = sim.handle(&request("GET", "/Users?filter=userName eq \"BOB\"", None));
+        assert_eq!(response.status, 200);
+        let list = body(&response);
+        assert_eq!(list["schemas"], json!([LIST_URN]));
+        assert_eq!(list["totalResults"], 1);
+        assert_eq!(list["itemsPerPage"], 1);
+        assert_eq!(list["startIndex"], 1);
+        assert_eq!(list[member][0]["userName"], "bob", "{profile}");
+
+        let response = sim.handle(&request(
+            "GET",
+            "/Users?filter=title eq \"Dev\"&startIndex=2&count=5",
+            None,
+        ));
+        let list = body(&response);
+        assert_eq!(list["totalResults"], 2);
+        assert_eq!(list["itemsPerPage"], 1);
+        assert_eq!(list["startIndex"], 2);
+        assert_eq!(list[member][0]["userName"], "carol");
+
+        let response = sim.handle(&request("GET", "/Users?count=0", None));
+        assert_eq!(body(&response)["totalResults"], 3);
+        assert_eq!(body(&response)[member], json!([]));
+    }
+}
+
+#[test]
+fn list_rejects_bad_filters_and_numbers() {
+    let sim = sim(Profile::Rfc7644);
+    assert_error(
+        &sim.handle(&request("GET", "/Users?filter=userName zz \"x\"", None)),
+        400,
+        Some("invalidFilter"),
+    );
+    assert_error(
+        &sim.handle(&request("GET", "/Users?filter=userName eq", None)),
+        400,
+        Some("invalidFilter"),
+    );
+    assert_error(
+        &sim.handle(&request("GET", "/Users?count=many", None)),
+        400,
+        Some("invalidValue"),
+    );
+}
+
+#[test]
+fn search_endpoint_filters_and_projects() {
+    let sim = sim(Profile::Rfc7644);
+    create(&sim, bjensen());
+    create(&sim, json!({"userName": "other"}));
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName sw \"bj\"",
+        "attributes": ["userName"]
+    });
+    let response = sim.handle(&request("POST", "/Users/.search", Some(search)));
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    let list = body(&response);
+    assert_eq!(list["totalResults"], 1);
+    assert_eq!(list["Resources"][0]["userName"], "bjensen");
+    assert!(list["Resources"][0].get("displayName").is_none());
+    let response = sim.handle(&request(
+        "POST",
+        "/Users/.search",
+        Some(json!({"filter": 3})),
+    ));
+    assert_error(&response, 400, Some("invalidValue"));
+}
+
+#[test]
+fn discovery_describes_the_simulation() {
+    for profile in [Profile::Vmware, Profile::Rfc7644] {
+        let sim = sim(profile);
+        let spc = sim.handle(&request("GET", "/ServiceProviderConfig", None));
+        assert_eq!(spc.status, 200);
+        let spc = body(&spc);
+        assert_eq!(spc["patch"]["supported"], true);
+        assert_eq!(spc["etag"]["supported"], true);
+        assert_eq!(spc["filter"]["supported"], true);
+        assert_eq!(spc["filter"]["maxResults"], MAX_RESULTS);
+        for off in ["bulk", "sort", "changePassword"] {
+            assert_eq!(spc[off]["supported"], false);
+        }
+        let member = if profile == Profile::Vmware {
+            "resources"
+        } else {
+            "Resources"
+        };
+        let schemas = sim.handle(&request("GET", "/Schemas", None));
+        assert_eq!(body(&schemas)["totalResults"], 2);
+        let enterprise = sim.handle(&request("GET", &format!("/Schemas/{ENTERPRISE_URN}"), None));
+        assert_eq!(body(&enterprise)["id"], ENTERPRISE_URN);
+        let has_country = body(&enterprise)["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|attribute| attribute["name"] == "country");
+        assert_eq!(has_country, profile == Profile::Vmware);
+        let types = sim.handle(&request("GET", "/ResourceTypes", None));
+        assert_eq!(body(&types)[member][0]["endpoint"], "/Users");
+        assert_eq!(
+            sim.handle(&request("GET", "/ResourceTypes/User", None))
+                .status,
+            200
+        );
+        assert_error(
+            &sim.handle(&request("GET", "/ResourceTypes/Group", None)),
+            404,
+            None,
+        );
+        assert_error(
+            &sim.handle(&request("GET", "/Schemas/urn:x", None)),
+            404,
+            None,
+        );
+    }
+}
+
+#[test]
+fn every_response_is_scim_json_and_errors_have_the_scim_shape() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let bad = patch(&sim, &id, json!([{"op": "move", "path": "title"}]));
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.content_type, SCIM_JSON);
+    assert_eq!(body(&bad)["schemas"], json!([ERROR_URN]));
+    assert_eq!(body(&bad)["status"], "400");
+}
+
+#[test]
+fn patch_is_fast() {
+    let sim = sim(Profile::Vmware);
+    let id = create(&sim, bjensen());
+    let started = std::time::Instant::now();
+    for i in 0..1000 {
+        let response = patch(
+            &sim,
+            &id,
+            json!([{"op": "replace", "path": "title", "value": format!("t{i}")}]),
+        );
+        assert_eq!(response.status, 200);
+    }
+    // Generous for an unoptimised build on a busy machine; release is far faster.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(body(&get(&sim, &id))["meta"]["version"], "W/\"1001\"");
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn arbitrary_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-zA-Z0-9 .:\\[\\]\"_-]{0,24}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("op".to_string()),
+                            Just("path".to_string()),
+                            Just("value".to_string()),
+                            Just("Operations".to_string()),
+                            Just("schemas".to_string()),
+                            Just("userName".to_string()),
+                            "[a-zA-Z]{1,8}"
+                        ],
+                        inner
+                    ),
+                    0..4
+                )
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_body_or_path_gets_an_answer(
+            method in prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("PATCH"), Just("DELETE"), Just("HEAD")],
+            suffix in "(/Users(/[a-z0-9.%-]{0,6})?|/Schemas/.{0,8}|/[A-Za-z]{0,8}){0,2}",
+            raw in prop::collection::vec(any::<u8>(), 0..64),
+            json_body in arbitrary_json(),
+            use_json in any::<bool>(),
+            query in "(attributes|excludedAttributes|filter|count|startIndex)=[a-zA-Z .\"]{0,12}",
+        ) {
+            let sim = sim(Profile::Vmware);
+            let id = create(&sim, bjensen());
+            for path in [format!("/Users/{id}?{query}"), format!("{suffix}?{query}")] {
+                let mut req = request(method, &path, Some(json!({})));
+                req.body = if use_json { serde_json::to_vec(&json_body).unwrap() } else { raw.clone() };
+                let response = sim.handle(&req);
+                prop_assert!((200..600).contains(&response.status));
+                if response.status >= 400 {
+                    let body = response.body.as_ref().expect("error body");
+                    prop_assert_eq!(&body["status"], &json!(response.status.to_string()));
+                }
+            }
+        }
+    }
+}
