@@ -214,26 +214,9 @@ pub struct RunArgs {
     /// Case selection.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Base URL of a real server's API (e.g. https://host/usergroup/t/T/scim/v2); without
-    /// it, cases run against the built-in simulations.
-    #[arg(long)]
-    pub target: Option<String>,
-    /// API of the real target.
-    #[arg(long, value_enum)]
-    pub api: Option<ApiArg>,
-    /// Expectation profile (default: every profile with the simulations; the API's
-    /// default profile against a real target).
-    #[arg(long, value_parser = parse_profile)]
-    pub profile: Option<Profile>,
-    /// Extra header for every request, `Name: value`; repeatable.
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-    pub header: Vec<String>,
-    /// Target variable for cases, `name=value` (e.g. `readonly_token=...`); repeatable.
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
-    pub timeout: f64,
+    /// Where the cases run and how to reach it.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Cases run at once (default: number of cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -255,9 +238,111 @@ pub struct RunArgs {
     /// Leave the users cases create (skip cleanup steps), for debugging.
     #[arg(long)]
     pub keep: bool,
+}
+
+/// The target of a run (a real server or the built-in simulations) and how to reach it;
+/// shared by every command that sends requests.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Base URL of a real server's API (e.g. https://host/usergroup/t/T/scim/v2); without
+    /// it, cases run against the built-in simulations.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// API of the real target.
+    #[arg(long, value_enum)]
+    pub api: Option<ApiArg>,
+    /// Expectation profile (default: every profile with the simulations; the API's
+    /// default profile against a real target).
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// Extra header for every request, `Name: value`; repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// Target variable for cases, `name=value` (e.g. `readonly_token=...`); repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
+    pub timeout: f64,
     /// Do not read /ServiceProviderConfig before running against a real SCIM target.
     #[arg(long)]
     pub no_discovery: bool,
+}
+
+impl TargetArgs {
+    /// The HTTP client these flags ask for.
+    pub fn client(&self) -> Result<HttpClient, CliError> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            return Err(CliError::usage(
+                "--timeout must be a positive number of seconds",
+            ));
+        }
+        let timeout = Duration::from_secs_f64(self.timeout);
+        HttpClient::new(timeout, timeout.min(Duration::from_secs(5)))
+            .map_err(|e| CliError::runtime(e.to_string()))
+    }
+
+    /// The extra headers and case variables given with `-H` and `--var`.
+    pub fn headers_and_vars(&self) -> Result<(Vec<(String, String)>, Vars), CliError> {
+        let headers = parse_pairs(&self.header, ':', "header")?;
+        let vars: Vars = parse_pairs(&self.var, '=', "variable")?
+            .into_iter()
+            .collect();
+        Ok((headers, vars))
+    }
+
+    /// The real server named by `--target` (None: the built-in simulations), with its
+    /// capabilities discovered unless `--no-discovery`.
+    pub async fn real_target(&self, client: &HttpClient) -> Result<Option<Target>, CliError> {
+        let Some(url) = &self.target else {
+            if self.api.is_some() {
+                return Err(CliError::usage("--api only goes with --target"));
+            }
+            return Ok(None);
+        };
+        let api: Api = self
+            .api
+            .map(Api::from)
+            .ok_or_else(|| CliError::usage("--target needs --api scim|idm"))?;
+        let profile = self.profile.unwrap_or(api.default_profile());
+        if profile.api() != api {
+            return Err(CliError::usage(format!(
+                "profile `{profile}` is for the {} api",
+                profile.api()
+            )));
+        }
+        reqwest::Url::parse(url)
+            .map_err(|e| CliError::usage(format!("--target `{url}` is not a URL: {e}")))?;
+        let (extra_headers, vars) = self.headers_and_vars()?;
+        let mut target = Target {
+            api,
+            profile,
+            base_url: url.trim_end_matches('/').to_string(),
+            auth: auth_from_env()?,
+            extra_headers,
+            vars,
+            builtin: false,
+            capabilities: Default::default(),
+        };
+        if api == Api::Scim && !self.no_discovery {
+            target.capabilities = discover(client, &target).await;
+        }
+        Ok(Some(target))
+    }
+}
+
+/// Credentials for a real target from `SCIMCERT_TOKEN` or `SCIMCERT_BASIC` (never argv).
+fn auth_from_env() -> Result<Auth, CliError> {
+    Ok(match (std::env::var(ENV_TOKEN), std::env::var(ENV_BASIC)) {
+        (Ok(t), _) if !t.is_empty() => Auth::Bearer(t),
+        (_, Ok(b)) if !b.is_empty() => {
+            if !b.contains(':') {
+                return Err(CliError::usage(format!("{ENV_BASIC} must be `user:pass`")));
+            }
+            Auth::Basic(b)
+        }
+        _ => Auth::None,
+    })
 }
 
 /// `scimcert list`.
@@ -481,7 +566,15 @@ pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         ),
         ListFormat::Text => {
-            println!("{:<8} {:<14} {:>5}  profiles", "rule", "level", "cases");
+            let level_width = rows
+                .iter()
+                .map(|r| r.level.chars().count())
+                .max()
+                .unwrap_or(5);
+            println!(
+                "{:<8} {:<level_width$} {:>5}  profiles",
+                "rule", "level", "cases"
+            );
             for r in &rows {
                 let profiles = match &r.not_testable {
                     Some(why) if r.cases == 0 => format!("not testable: {why}"),
@@ -492,7 +585,10 @@ pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
                         .collect::<Vec<_>>()
                         .join(","),
                 };
-                println!("{:<8} {:<14} {:>5}  {profiles}", r.id, r.level, r.cases);
+                println!(
+                    "{:<8} {:<level_width$} {:>5}  {profiles}",
+                    r.id, r.level, r.cases
+                );
             }
             let covered = rows.len() - uncovered;
             println!(
@@ -525,27 +621,18 @@ fn parse_pairs(items: &[String], sep: char, what: &str) -> Result<Vec<(String, S
 
 /// `scimcert run`.
 pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(CliError::usage(
-            "--timeout must be a positive number of seconds",
-        ));
-    }
     if args.jobs == Some(0) {
         return Err(CliError::usage("--jobs must be at least 1"));
     }
-    let headers = parse_pairs(&args.header, ':', "header")?;
-    let vars: Vars = parse_pairs(&args.var, '=', "variable")?
-        .into_iter()
-        .collect();
+    let client = args.target.client()?;
+    let (headers, vars) = args.target.headers_and_vars()?;
     let (schemas, cases) = load_selected(&args.select)?;
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let client = HttpClient::new(timeout, timeout.min(Duration::from_secs(5)))
-        .map_err(|e| CliError::runtime(e.to_string()))?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {
         Some(dir) => SnapshotMode::Dir(crate::check::snapshot::SnapshotDir::new(dir)),
         None => SnapshotMode::Off,
     };
+    let real_target = args.target.real_target(&client).await?;
     let ctx = Arc::new(RunContext {
         client,
         schemas,
@@ -557,45 +644,8 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
 
-    let (work, label, _sims) = match &args.target {
-        Some(url) => {
-            let api: Api = args
-                .api
-                .map(Api::from)
-                .ok_or_else(|| CliError::usage("--target needs --api scim|idm"))?;
-            let profile = args.profile.unwrap_or(api.default_profile());
-            if profile.api() != api {
-                return Err(CliError::usage(format!(
-                    "profile `{profile}` is for the {} api",
-                    profile.api()
-                )));
-            }
-            reqwest::Url::parse(url)
-                .map_err(|e| CliError::usage(format!("--target `{url}` is not a URL: {e}")))?;
-            let auth = match (std::env::var(ENV_TOKEN), std::env::var(ENV_BASIC)) {
-                (Ok(t), _) if !t.is_empty() => Auth::Bearer(t),
-                (_, Ok(b)) if !b.is_empty() => {
-                    if !b.contains(':') {
-                        return Err(CliError::usage(format!("{ENV_BASIC} must be `user:pass`")));
-                    }
-                    Auth::Basic(b)
-                }
-                _ => Auth::None,
-            };
-            let target = Target {
-                api,
-                profile,
-                base_url: url.trim_end_matches('/').to_string(),
-                auth,
-                extra_headers: headers,
-                vars,
-                builtin: false,
-                capabilities: Default::default(),
-            };
-            let mut target = target;
-            if api == Api::Scim && !args.no_discovery {
-                target.capabilities = discover(&ctx.client, &target).await;
-            }
+    let (work, label, _sims) = match real_target {
+        Some(target) => {
             let label = target.label();
             let work = cases
                 .into_iter()
@@ -604,10 +654,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
             (work, label, None)
         }
         None => {
-            if args.api.is_some() {
-                return Err(CliError::usage("--api only goes with --target"));
-            }
-            let profiles: Vec<Profile> = match args.profile {
+            let profiles: Vec<Profile> = match args.target.profile {
                 Some(p) => vec![p],
                 None => Profile::ALL.to_vec(),
             };

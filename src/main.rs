@@ -4,6 +4,7 @@ use clap::Parser;
 use scimcert::cli::{self, Cli, Command};
 
 fn main() {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -38,4 +39,15 @@ fn main() {
     // Leave the runtime to finish its own shutdown without blocking on idle servers.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::exit(code);
+}
+
+/// `scimcert list | head` must end quietly, like other Unix tools, instead of panicking on
+/// a closed stdout: Rust ignores SIGPIPE by default, so put the default action back.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
