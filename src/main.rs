@@ -4,7 +4,7 @@ use clap::Parser;
 use scimcert::cli::{self, Cli, Command};
 
 fn main() {
-    restore_default_sigpipe();
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -42,12 +42,24 @@ fn main() {
 }
 
 /// `scimcert list | head` must end quietly, like other Unix tools, instead of panicking on
-/// a closed stdout: Rust ignores SIGPIPE by default, so put the default action back.
-fn restore_default_sigpipe() {
-    #[cfg(unix)]
-    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
-    // disposition for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+/// a closed stdout. SIGPIPE stays ignored (a peer closing a socket must not kill a run), so
+/// the failed write surfaces as std's "failed printing to stdout" panic, answered here by
+/// the exit status a SIGPIPE death would have had.
+fn exit_quietly_on_closed_stdout() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") {
+            std::process::exit(CLOSED_STDOUT);
+        }
+        default_hook(info);
+    }));
 }
+
+/// 128 + SIGPIPE, as a shell reports a process that a closed pipe killed.
+const CLOSED_STDOUT: i32 = 141;
