@@ -16,14 +16,20 @@ use crate::case::template::Vars;
 use crate::check::SchemaRegistry;
 use crate::exit;
 use crate::report;
-use crate::run::execute::{DEFAULT_TIMEOUT, RunContext, SnapshotMode, run_all};
+use crate::run::execute::{DEFAULT_TIMEOUT, RunContext, SnapshotMode, run_all_with_progress};
 use crate::run::{Auth, BuiltinTargets, HttpClient, Target};
 use crate::sim::{SimOptions, Simulation};
 
+mod target;
+mod tools;
+
+pub use target::{TargetArgs, TargetSettings};
+pub use tools::{DiffArgs, RecordArgs, ReproArgs, diff, record, repro};
+
 /// Environment variable holding the bearer token for a real target.
-pub const ENV_TOKEN: &str = "SCIMCERT_TOKEN";
+pub const ENV_TOKEN: &str = crate::run::config::DEFAULT_TOKEN_ENV;
 /// Environment variable holding `user:pass` for basic auth against a real target.
-pub const ENV_BASIC: &str = "SCIMCERT_BASIC";
+pub const ENV_BASIC: &str = crate::run::config::DEFAULT_BASIC_ENV;
 
 /// scimcert — conformance suite and mock server for SCIM 2.0 PATCH-user endpoints.
 #[derive(Debug, Parser)]
@@ -49,6 +55,12 @@ pub enum Command {
     Explore(ExploreArgs),
     /// Print the JSON Schema of case files.
     Schema,
+    /// Run one case verbosely: its curl sequence, every exchange, the verdict.
+    Repro(ReproArgs),
+    /// Send requests and write what came back as a replayable case file.
+    Record(RecordArgs),
+    /// Run the same cases against two targets and show where they differ.
+    Diff(DiffArgs),
 }
 
 /// `scimcert explore`.
@@ -115,6 +127,7 @@ pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
                 vars: Vars::new(),
                 builtin: false,
                 capabilities: Default::default(),
+                fixtures: Default::default(),
             }
         }
         None => {
@@ -226,6 +239,10 @@ pub struct RunArgs {
     /// Write the JSON report here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write junit.xml, report.json and the Markdown certification report report.md
+    /// into this folder (created if missing; other files in it are left alone).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     /// Compare `snapshot:` expectations with (and record into) this folder.
     #[arg(long)]
     pub snapshots: Option<PathBuf>,
@@ -238,111 +255,6 @@ pub struct RunArgs {
     /// Leave the users cases create (skip cleanup steps), for debugging.
     #[arg(long)]
     pub keep: bool,
-}
-
-/// The target of a run (a real server or the built-in simulations) and how to reach it;
-/// shared by every command that sends requests.
-#[derive(Debug, Args, Clone)]
-pub struct TargetArgs {
-    /// Base URL of a real server's API (e.g. https://host/usergroup/t/T/scim/v2); without
-    /// it, cases run against the built-in simulations.
-    #[arg(long)]
-    pub target: Option<String>,
-    /// API of the real target.
-    #[arg(long, value_enum)]
-    pub api: Option<ApiArg>,
-    /// Expectation profile (default: every profile with the simulations; the API's
-    /// default profile against a real target).
-    #[arg(long, value_parser = parse_profile)]
-    pub profile: Option<Profile>,
-    /// Extra header for every request, `Name: value`; repeatable.
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-    pub header: Vec<String>,
-    /// Target variable for cases, `name=value` (e.g. `readonly_token=...`); repeatable.
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
-    pub timeout: f64,
-    /// Do not read /ServiceProviderConfig before running against a real SCIM target.
-    #[arg(long)]
-    pub no_discovery: bool,
-}
-
-impl TargetArgs {
-    /// The HTTP client these flags ask for.
-    pub fn client(&self) -> Result<HttpClient, CliError> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            return Err(CliError::usage(
-                "--timeout must be a positive number of seconds",
-            ));
-        }
-        let timeout = Duration::from_secs_f64(self.timeout);
-        HttpClient::new(timeout, timeout.min(Duration::from_secs(5)))
-            .map_err(|e| CliError::runtime(e.to_string()))
-    }
-
-    /// The extra headers and case variables given with `-H` and `--var`.
-    pub fn headers_and_vars(&self) -> Result<(Vec<(String, String)>, Vars), CliError> {
-        let headers = parse_pairs(&self.header, ':', "header")?;
-        let vars: Vars = parse_pairs(&self.var, '=', "variable")?
-            .into_iter()
-            .collect();
-        Ok((headers, vars))
-    }
-
-    /// The real server named by `--target` (None: the built-in simulations), with its
-    /// capabilities discovered unless `--no-discovery`.
-    pub async fn real_target(&self, client: &HttpClient) -> Result<Option<Target>, CliError> {
-        let Some(url) = &self.target else {
-            if self.api.is_some() {
-                return Err(CliError::usage("--api only goes with --target"));
-            }
-            return Ok(None);
-        };
-        let api: Api = self
-            .api
-            .map(Api::from)
-            .ok_or_else(|| CliError::usage("--target needs --api scim|idm"))?;
-        let profile = self.profile.unwrap_or(api.default_profile());
-        if profile.api() != api {
-            return Err(CliError::usage(format!(
-                "profile `{profile}` is for the {} api",
-                profile.api()
-            )));
-        }
-        reqwest::Url::parse(url)
-            .map_err(|e| CliError::usage(format!("--target `{url}` is not a URL: {e}")))?;
-        let (extra_headers, vars) = self.headers_and_vars()?;
-        let mut target = Target {
-            api,
-            profile,
-            base_url: url.trim_end_matches('/').to_string(),
-            auth: auth_from_env()?,
-            extra_headers,
-            vars,
-            builtin: false,
-            capabilities: Default::default(),
-        };
-        if api == Api::Scim && !self.no_discovery {
-            target.capabilities = discover(client, &target).await;
-        }
-        Ok(Some(target))
-    }
-}
-
-/// Credentials for a real target from `SCIMCERT_TOKEN` or `SCIMCERT_BASIC` (never argv).
-fn auth_from_env() -> Result<Auth, CliError> {
-    Ok(match (std::env::var(ENV_TOKEN), std::env::var(ENV_BASIC)) {
-        (Ok(t), _) if !t.is_empty() => Auth::Bearer(t),
-        (_, Ok(b)) if !b.is_empty() => {
-            if !b.contains(':') {
-                return Err(CliError::usage(format!("{ENV_BASIC} must be `user:pass`")));
-            }
-            Auth::Basic(b)
-        }
-        _ => Auth::None,
-    })
 }
 
 /// `scimcert list`.
@@ -624,15 +536,16 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     if args.jobs == Some(0) {
         return Err(CliError::usage("--jobs must be at least 1"));
     }
-    let client = args.target.client()?;
-    let (headers, vars) = args.target.headers_and_vars()?;
+    let settings = args.target.resolve()?;
+    let client = settings.client()?;
+    let (headers, vars) = (settings.headers.clone(), settings.vars.clone());
     let (schemas, cases) = load_selected(&args.select)?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {
         Some(dir) => SnapshotMode::Dir(crate::check::snapshot::SnapshotDir::new(dir)),
         None => SnapshotMode::Off,
     };
-    let real_target = args.target.real_target(&client).await?;
+    let real_target = settings.real_target(&client).await?;
     let ctx = Arc::new(RunContext {
         client,
         schemas,
@@ -642,6 +555,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     });
     let jobs = args
         .jobs
+        .or(settings.jobs)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
 
     let (work, label, _sims) = match real_target {
@@ -654,7 +568,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
             (work, label, None)
         }
         None => {
-            let profiles: Vec<Profile> = match args.target.profile {
+            let profiles: Vec<Profile> = match settings.profile {
                 Some(p) => vec![p],
                 None => Profile::ALL.to_vec(),
             };
@@ -691,6 +605,9 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         eprintln!("scimcert: no case selected");
     }
     let color = report::console::use_color(std::io::stdout().is_terminal());
+    // Shared with the client: a token fetched during the run is masked here too.
+    let secrets = ctx.client.secrets().clone();
+    let label = secrets.redact(&crate::run::secret::strip_userinfo(&label));
     if !args.quiet {
         println!(
             "scimcert {} — {} case run(s) against {label}",
@@ -698,29 +615,54 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
             work.len()
         );
     }
-    let reports = run_all(work, ctx, jobs).await;
+    if let Some(dir) = &args.report_dir {
+        // Before any case runs: a folder that cannot be made would lose the whole run.
+        report::dir::create(dir).map_err(|e| CliError::runtime(e.to_string()))?;
+    }
+    let started_at = std::time::SystemTime::now();
+    let started = std::time::Instant::now();
+    let reports = run_with_progress(work, ctx, jobs, args.quiet).await;
+    let info = report::RunInfo {
+        target: label,
+        run_id,
+        date: report::time::rfc3339_utc(started_at),
+        selection: describe_selection(&args.select),
+        strict: args.strict,
+        interrupted: crate::run::execute::stop_requested(),
+        duration: started.elapsed(),
+    };
     for r in &reports {
         match r.verdict {
             crate::check::Verdict::Pass | crate::check::Verdict::Skip => {
                 if !args.quiet {
-                    println!("{}", report::console::render_line(r, color));
+                    println!(
+                        "{}",
+                        secrets.redact(&report::console::render_line(r, color))
+                    );
                 }
             }
-            _ => print!("{}", report::console::render_case(r, color)),
+            _ => print!(
+                "{}",
+                secrets.redact(&report::console::render_case(r, color))
+            ),
         }
     }
     println!("{}", report::console::render_summary(&reports));
+    let runtime = |e: report::dir::ReportError| CliError::runtime(e.to_string());
     if let Some(path) = &args.junit {
-        let xml = report::junit::render(&reports, &label)
-            .map_err(|e| CliError::runtime(format!("cannot render JUnit: {e}")))?;
+        let xml = report::dir::junit_text(&reports, &info, &secrets).map_err(runtime)?;
         write_file(path, xml.as_bytes())?;
     }
     if let Some(path) = &args.json {
-        let doc = report::json::render(&reports, &label, &run_id);
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        let text = report::dir::json_text(&reports, &info, &secrets).map_err(runtime)?;
         write_file(path, text.as_bytes())?;
     }
-    if crate::run::execute::stop_requested() {
+    if let Some(dir) = &args.report_dir {
+        let catalogue = read_catalogue(&args.select.cases);
+        report::dir::write_dir(dir, &reports, &info, catalogue.as_ref(), &secrets)
+            .map_err(runtime)?;
+    }
+    if info.interrupted {
         return Ok(exit::INTERRUPTED);
     }
     Ok(exit::for_verdicts(
@@ -729,27 +671,59 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     ))
 }
 
-/// Reads `/ServiceProviderConfig`; when it cannot be read, everything counts as
-/// supported (a case then shows what the server really does).
-async fn discover(client: &HttpClient, target: &Target) -> crate::run::target::Capabilities {
-    let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
-    if let Some(v) = target.auth.header_value() {
-        headers.push(("Authorization".to_string(), v));
+/// Runs the cases with a live count of verdicts on stderr when it is a terminal (not
+/// with `--quiet`, nor on a `dumb` one); the line is cleared before results print.
+async fn run_with_progress(
+    work: Vec<(Arc<LoadedCase>, Target)>,
+    ctx: Arc<RunContext>,
+    jobs: usize,
+    quiet: bool,
+) -> Vec<crate::run::CaseReport> {
+    let stderr = std::io::stderr();
+    let show =
+        !quiet && stderr.is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+    // A line wider than the terminal wraps and can no longer be cleared in place.
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(80)
+        .saturating_sub(1);
+    let mut progress = report::progress::Progress::new(
+        work.len(),
+        show.then_some(stderr),
+        report::console::use_color(show),
+        width,
+    );
+    let reports = run_all_with_progress(work, ctx, jobs, |r| progress.case_done(r)).await;
+    progress.finish();
+    reports
+}
+
+/// The selection flags in words, for the reports.
+fn describe_selection(select: &SelectArgs) -> String {
+    let mut parts = vec![format!("cases in `{}`", select.cases.display())];
+    let flags = [
+        ("--case", &select.case),
+        ("--tag", &select.tag),
+        ("--rule", &select.rule),
+    ];
+    for (flag, values) in flags {
+        parts.extend(values.iter().map(|v| format!("`{flag} {v}`")));
     }
-    headers.extend(target.extra_headers.iter().cloned());
-    let req = crate::run::HttpRequest {
-        method: "GET".into(),
-        url: format!("{}/ServiceProviderConfig", target.base_url),
-        headers,
-        body: None,
+    parts.extend(select.level.iter().map(|l| format!("`--level {l}`")));
+    parts.join(", ")
+}
+
+/// The rule catalogue beside the cases, where the loader finds it (it was validated
+/// when the cases loaded); `None` when there is none.
+fn read_catalogue(cases: &std::path::Path) -> Option<crate::case::rules::Catalogue> {
+    let path = if cases.is_dir() {
+        cases.join(crate::case::rules::RULES_FILE)
+    } else {
+        cases.with_file_name(crate::case::rules::RULES_FILE)
     };
-    match client.send(&req).await {
-        Ok(resp) if resp.status == 200 => match &resp.json {
-            Some(body) => crate::run::target::Capabilities::from_service_provider_config(body),
-            None => Default::default(),
-        },
-        _ => Default::default(),
-    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    crate::case::rules::Catalogue::parse(&path, &text).ok()
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {

@@ -13,3 +13,4 @@ pub mod patch;
 pub mod report;
 pub mod run;
 pub mod sim;
+pub mod tools;

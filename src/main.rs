@@ -23,6 +23,9 @@ fn main() {
             Command::Mock(args) => cli::mock(args).await,
             Command::Coverage(args) => cli::coverage(args),
             Command::Explore(args) => cli::explore(args).await,
+            Command::Repro(args) => cli::repro(args).await,
+            Command::Record(args) => cli::record(args).await,
+            Command::Diff(args) => cli::diff(args).await,
             Command::Schema => {
                 print!("{}", scimcert::case::model::json_schema());
                 Ok(scimcert::exit::OK)

@@ -55,6 +55,7 @@ async fn the_corpus_fails_against_a_server_that_does_nothing() {
             // Faults are only honoured by the simulation; here they must not matter.
             builtin: true,
             capabilities: Default::default(),
+            fixtures: Default::default(),
         };
         work.push((Arc::new(lc), target));
     }

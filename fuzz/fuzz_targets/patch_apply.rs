@@ -8,9 +8,18 @@ use scimcert::api::Profile;
 use scimcert::patch::{Leniency, Schema, apply, parse_patch_request};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(rest) else { return };
-    let profile = [Profile::Rfc7644, Profile::Vmware, Profile::Entra, Profile::Okta][usize::from(selector) % 4];
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(rest) else {
+        return;
+    };
+    let profile = [
+        Profile::Rfc7644,
+        Profile::Vmware,
+        Profile::Entra,
+        Profile::Okta,
+    ][usize::from(selector) % 4];
     let leniency = Leniency::for_profile(profile);
     let schema = Schema::user(profile);
     let user = serde_json::json!({
@@ -23,7 +32,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(ops) = parse_patch_request(&body, &leniency)
         && let Ok(applied) = apply(&user, &ops, &schema, &leniency)
     {
-        assert!(applied.resource.get("userName").and_then(|u| u.as_str()).is_some_and(|u| !u.is_empty()));
+        assert!(
+            applied
+                .resource
+                .get("userName")
+                .and_then(|u| u.as_str())
+                .is_some_and(|u| !u.is_empty())
+        );
         assert_eq!(applied.resource.get("id"), user.get("id"));
     }
 });

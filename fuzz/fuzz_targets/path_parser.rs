@@ -2,6 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use scimcert::patch::filter::MAX_EXPRESSION_BYTES;
 use scimcert::patch::parse_path;
 
 fuzz_target!(|data: &[u8]| {
@@ -9,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
         && let Ok(path) = parse_path(text)
     {
         let printed = path.to_string();
-        let again = parse_path(&printed).expect("a printed path parses");
-        assert_eq!(again, path, "round trip of {printed:?}");
+        // Printing normalises spacing and literals (`1e1` prints as `10.0`), so a path
+        // at the length limit may print a little longer than the limit.
+        if printed.len() <= MAX_EXPRESSION_BYTES {
+            let again = parse_path(&printed).expect("a printed path parses");
+            assert_eq!(again, path, "round trip of {printed:?}");
+        }
     }
 });

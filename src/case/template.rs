@@ -14,6 +14,42 @@ pub const TARGET_VARIABLES: &[&str] = &["tenant", "readonly_token"];
 /// Variable values by name.
 pub type Vars = BTreeMap<String, String>;
 
+/// Variable a real target sets from `[fixtures] user_name_domain` (cases cannot use it):
+/// fixture user names, written `scimcert-{{ run_id }}-{{ uuid }}…`, then render as
+/// `scimcert-<run id>-<uuid>…@<domain>` everywhere (requests, filters, expectations),
+/// for servers that want userNames to be email addresses.
+pub const USER_NAME_DOMAIN: &str = "user_name_domain";
+
+/// `text` with `@{{ user_name_domain }}` after each fixture user name in it.
+fn with_user_name_domain(text: &str) -> std::borrow::Cow<'_, str> {
+    static FIXTURE_NAME: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?i:scimcert)-\{\{\s*run_id\s*\}\}-\{\{\s*uuid\s*\}\}[A-Za-z0-9_-]*",
+            )
+            .ok()
+        });
+    let Some(re) = FIXTURE_NAME.as_ref() else {
+        return text.into();
+    };
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut last = 0;
+    for m in re.find_iter(text) {
+        out.push_str(&text[last..m.end()]);
+        if !text[m.end()..].starts_with('@') {
+            out.push_str("@{{ ");
+            out.push_str(USER_NAME_DOMAIN);
+            out.push_str(" }}");
+        }
+        last = m.end();
+    }
+    if last == 0 {
+        return text.into();
+    }
+    out.push_str(&text[last..]);
+    out.into()
+}
+
 /// The names referenced in `text`, in order, with their byte offsets.
 pub fn references(text: &str) -> Vec<(usize, String)> {
     let mut found = Vec::new();
@@ -51,8 +87,13 @@ pub fn render(text: &str, vars: &Vars) -> Result<String, String> {
     if !text.contains("{{") {
         return Ok(text.to_string());
     }
+    let text = if vars.contains_key(USER_NAME_DOMAIN) {
+        with_user_name_domain(text)
+    } else {
+        text.into()
+    };
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest: &str = &text;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else { break };
@@ -120,6 +161,40 @@ mod tests {
         assert_eq!(
             references("x {{ a }} {{b}}"),
             vec![(2, "a".to_string()), (10, "b".to_string())]
+        );
+    }
+
+    #[test]
+    fn user_name_domain_turns_fixture_names_into_addresses() {
+        let mut v = vars();
+        v.insert("uuid".into(), "u1".into());
+        v.insert(USER_NAME_DOMAIN.into(), "example.com".into());
+        assert_eq!(
+            render("scimcert-{{ run_id }}-{{uuid}}-a", &v).unwrap(),
+            "scimcert-r1-u1-a@example.com"
+        );
+        // Upper-case spellings (case-insensitivity cases) get the same domain.
+        assert_eq!(
+            render("SCIMCERT-{{ run_id }}-{{ uuid }}", &v).unwrap(),
+            "SCIMCERT-r1-u1@example.com"
+        );
+        assert_eq!(
+            render(r#"userName eq "scimcert-{{ run_id }}-{{ uuid }}""#, &v).unwrap(),
+            r#"userName eq "scimcert-r1-u1@example.com""#
+        );
+        // Other strings, and names that already have a domain, are left alone.
+        assert_eq!(
+            render("scimcert-{{ uuid }} {{ user_id }}", &v).unwrap(),
+            "scimcert-u1 42"
+        );
+        assert_eq!(
+            render("scimcert-{{ run_id }}-{{ uuid }}@corp.test", &v).unwrap(),
+            "scimcert-r1-u1@corp.test"
+        );
+        v.remove(USER_NAME_DOMAIN);
+        assert_eq!(
+            render("scimcert-{{ run_id }}-{{ uuid }}", &v).unwrap(),
+            "scimcert-r1-u1"
         );
     }
 

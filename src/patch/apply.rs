@@ -894,6 +894,81 @@ mod tests {
         l
     }
 
+    /// A PatchOp body whose one operation's `value` is `levels` arrays or objects deep.
+    fn deeply_nested_body(op: &str, path: Option<&str>, levels: usize, object: bool) -> String {
+        let (open, close) = if object {
+            (r#"{"value": "#, "}")
+        } else {
+            ("[", "]")
+        };
+        let path = path
+            .map(|p| format!(r#""path": {},"#, Value::from(p)))
+            .unwrap_or_default();
+        format!(
+            r#"{{"schemas": ["{PATCH_OP_URN}"], "Operations": [{{"op": "{op}", {path} "value": {}"x"{}}}]}}"#,
+            open.repeat(levels),
+            close.repeat(levels)
+        )
+    }
+
+    #[test]
+    fn json_nested_ten_thousand_deep_never_reaches_the_engine() {
+        // A `Value` that deep would overflow the stack merely being cloned or dropped;
+        // the JSON parser's recursion limit is what keeps it out of every caller.
+        for object in [true, false] {
+            let error = serde_json::from_str::<Value>(&deeply_nested_body(
+                "add",
+                Some("nickName"),
+                10_000,
+                object,
+            ))
+            .expect_err("too deep to parse");
+            assert!(error.to_string().contains("recursion limit"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_deepest_parseable_values_fail_cleanly_or_apply() {
+        let paths = [
+            Some("nickName"),
+            Some("name"),
+            Some("name.givenName"),
+            Some("emails"),
+            Some(r#"emails[type eq "work"].value"#),
+            Some("manager"),
+            Some(ENTERPRISE_URN),
+            None,
+        ];
+        for profile in [Profile::Rfc7644, Profile::Vmware, Profile::Entra] {
+            let schema = Schema::user(profile);
+            let leniency = Leniency::for_profile(profile);
+            for object in [true, false] {
+                // The deepest body serde_json accepts: the envelope takes four levels.
+                let levels = (1..200)
+                    .rev()
+                    .find(|&levels| {
+                        serde_json::from_str::<Value>(&deeply_nested_body(
+                            "add", None, levels, object,
+                        ))
+                        .is_ok()
+                    })
+                    .expect("some depth parses");
+                assert!(levels > 100, "{levels}");
+                for path in paths {
+                    for op in ["add", "replace", "remove"] {
+                        let text = deeply_nested_body(op, path, levels, object);
+                        let body: Value = serde_json::from_str(&text).expect("parses");
+                        let outcome = parse_patch_request(&body, &leniency)
+                            .and_then(|ops| apply(&user(), &ops, &schema, &leniency));
+                        if let Err(error) = outcome {
+                            assert_eq!(error.status, 400, "{profile:?} {op} {path:?}: {error}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn p08_read_only_attributes_are_mutability() {
         let u = user();

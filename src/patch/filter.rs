@@ -94,8 +94,20 @@ pub enum Filter {
     ValuePath(AttrPath, Box<Filter>),
 }
 
+/// Longest filter or PATCH path accepted, in bytes. Real ones are well under a kilobyte;
+/// the bound keeps parsing cheap and the error details that quote the input readable.
+pub const MAX_EXPRESSION_BYTES: usize = 8 * 1024;
+/// Deepest nesting of parentheses, `not (...)` and value filters (`emails[...]`): the
+/// parser recurses once per level, so the bound keeps a hostile `((((…` off the stack.
+pub const MAX_NESTING: usize = 32;
+/// Most comparisons (`attrPath op value`, `attrPath pr`) in one filter or path. `and`
+/// and `or` chains become trees this deep, which evaluation, printing and dropping walk
+/// recursively.
+pub const MAX_TERMS: usize = 256;
+
 /// Parses a filter; errors are 400 `invalidFilter` with the byte position.
 pub fn parse_filter(input: &str) -> Result<Filter, PatchError> {
+    check_length(input, "filter", ScimType::InvalidFilter)?;
     let mut parser = Parser::new(input);
     parser.skip_ws();
     let filter = parser.or_expr()?;
@@ -106,11 +118,29 @@ pub fn parse_filter(input: &str) -> Result<Filter, PatchError> {
     Ok(filter)
 }
 
+/// Rejects an input over [`MAX_EXPRESSION_BYTES`] without quoting it.
+pub(crate) fn check_length(input: &str, what: &str, kind: ScimType) -> Result<(), PatchError> {
+    if input.len() > MAX_EXPRESSION_BYTES {
+        return Err(PatchError::bad_request(
+            kind,
+            format!(
+                "the {what} is {} bytes long; at most {MAX_EXPRESSION_BYTES} are accepted",
+                input.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A cursor over a path or filter; shared by `parse_path` and `parse_filter`.
 pub(crate) struct Parser<'a> {
     src: &'a str,
     /// Byte offset of the next unread character.
     pub(crate) pos: usize,
+    /// Groups and value filters open at the cursor.
+    depth: usize,
+    /// Comparisons parsed so far.
+    terms: usize,
 }
 
 fn is_name_char(b: u8) -> bool {
@@ -123,7 +153,29 @@ fn is_attr_path_char(b: u8) -> bool {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
-        Parser { src, pos: 0 }
+        Parser {
+            src,
+            pos: 0,
+            depth: 0,
+            terms: 0,
+        }
+    }
+
+    /// Runs `parse` one nesting level deeper, refusing to go past [`MAX_NESTING`].
+    fn nested<T>(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<T, PatchError>,
+    ) -> Result<T, PatchError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(
+                ScimType::InvalidFilter,
+                &format!("nesting deeper than {MAX_NESTING} levels"),
+            ));
+        }
+        self.depth += 1;
+        let parsed = parse(self);
+        self.depth -= 1;
+        parsed
     }
 
     pub(crate) fn peek(&self) -> Option<u8> {
@@ -260,18 +312,27 @@ impl<'a> Parser<'a> {
     }
 
     fn group(&mut self) -> Result<Filter, PatchError> {
-        self.pos += 1;
-        self.skip_ws();
-        let inner = self.or_expr()?;
-        self.skip_ws();
-        if self.peek() != Some(b')') {
-            return Err(self.error(ScimType::InvalidFilter, "expected `)`"));
-        }
-        self.pos += 1;
-        Ok(inner)
+        self.nested(|parser| {
+            parser.pos += 1;
+            parser.skip_ws();
+            let inner = parser.or_expr()?;
+            parser.skip_ws();
+            if parser.peek() != Some(b')') {
+                return Err(parser.error(ScimType::InvalidFilter, "expected `)`"));
+            }
+            parser.pos += 1;
+            Ok(inner)
+        })
     }
 
     fn attr_expr(&mut self) -> Result<Filter, PatchError> {
+        if self.terms >= MAX_TERMS {
+            return Err(self.error(
+                ScimType::InvalidFilter,
+                &format!("more than {MAX_TERMS} comparisons"),
+            ));
+        }
+        self.terms += 1;
         let attr = self.attr_path(ScimType::InvalidFilter)?;
         if self.peek() == Some(b'[') {
             let inner = self.bracket_filter(&attr)?;
@@ -310,15 +371,17 @@ impl<'a> Parser<'a> {
                 "a value filter follows an attribute, not a sub-attribute",
             ));
         }
-        self.pos += 1;
-        self.skip_ws();
-        let inner = self.or_expr()?;
-        self.skip_ws();
-        if self.peek() != Some(b']') {
-            return Err(self.error(ScimType::InvalidFilter, "expected `]`"));
-        }
-        self.pos += 1;
-        Ok(inner)
+        self.nested(|parser| {
+            parser.pos += 1;
+            parser.skip_ws();
+            let inner = parser.or_expr()?;
+            parser.skip_ws();
+            if parser.peek() != Some(b']') {
+                return Err(parser.error(ScimType::InvalidFilter, "expected `]`"));
+            }
+            parser.pos += 1;
+            Ok(inner)
+        })
     }
 
     /// `compValue = false / null / true / number / string` (JSON).
@@ -842,6 +905,87 @@ mod tests {
             parse_filter("a eq null"),
             Ok(Filter::Compare(ap("a"), CompareOp::Eq, Value::Null))
         );
+    }
+
+    #[test]
+    fn ten_thousand_open_parentheses_are_invalid_filter_not_a_stack_overflow() {
+        let deep = format!("{}a pr{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(kind(&deep), Some(ScimType::InvalidFilter));
+        let unclosed = "(".repeat(10_000);
+        assert_eq!(kind(&unclosed), Some(ScimType::InvalidFilter));
+        // Under the length limit, the nesting limit is what stops it.
+        for deep in [
+            format!("{}a pr{}", "(".repeat(1_000), ")".repeat(1_000)),
+            format!("{}a pr{}", "not (".repeat(1_000), ")".repeat(1_000)),
+            format!("{}b pr{}", "a[".repeat(1_000), "]".repeat(1_000)),
+        ] {
+            let error = parse_filter(&deep).expect_err("too deep");
+            assert_eq!(error.scim_type, Some(ScimType::InvalidFilter));
+            assert!(
+                error.detail.contains("nesting deeper than"),
+                "{}",
+                error.detail
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let deepest = format!("{}a pr{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert_eq!(parse_filter(&deepest), Ok(Filter::Present(ap("a"))));
+        let too_deep = format!("({deepest})");
+        assert_eq!(kind(&too_deep), Some(ScimType::InvalidFilter));
+    }
+
+    #[test]
+    fn overlong_filter_is_invalid_filter_without_quoting_it() {
+        let long = format!(r#"userName eq "{}""#, "x".repeat(100 * 1024));
+        let error = parse_filter(&long).expect_err("too long");
+        assert_eq!(error.scim_type, Some(ScimType::InvalidFilter));
+        assert!(error.detail.len() < 200, "{}", error.detail);
+        assert!(error.detail.contains("bytes long"), "{}", error.detail);
+        let longest = format!(
+            r#"userName eq "{}""#,
+            "x".repeat(MAX_EXPRESSION_BYTES - r#"userName eq """#.len())
+        );
+        assert_eq!(longest.len(), MAX_EXPRESSION_BYTES);
+        assert!(parse_filter(&longest).is_ok());
+    }
+
+    #[test]
+    fn comparisons_are_limited_and_a_chain_at_the_limit_evaluates() {
+        let chain = |terms: usize| vec!["title pr"; terms].join(" and ");
+        assert_eq!(kind(&chain(MAX_TERMS + 1)), Some(ScimType::InvalidFilter));
+        let longest = parse_filter(&chain(MAX_TERMS)).expect("at the limit");
+        // The left-deep tree is walked recursively by each of these.
+        let schema = Schema::user(Profile::Rfc7644);
+        assert_eq!(
+            longest.matches_resource(&json!({"title": "Guide"}), &schema),
+            Ok(true)
+        );
+        assert_eq!(parse_filter(&longest.to_string()), Ok(longest.clone()));
+        let or_chain = vec![r#"userName eq "a""#; MAX_TERMS].join(" or ");
+        assert!(parse_filter(&or_chain).is_ok());
+    }
+
+    #[test]
+    fn worst_case_inputs_parse_in_linear_time() {
+        // Inputs at the length limit that make the parser back-track or scan the most:
+        // unterminated strings, keywords that are not operators, failed `or` attempts.
+        let inputs = [
+            format!(r#"a eq "{}"#, "\\\"".repeat(MAX_EXPRESSION_BYTES / 2 - 4)),
+            "a pr o".repeat(MAX_EXPRESSION_BYTES / 6),
+            format!("{}x", "a:".repeat(MAX_EXPRESSION_BYTES / 2 - 1)),
+            "not ".repeat(MAX_EXPRESSION_BYTES / 4),
+        ];
+        let started = std::time::Instant::now();
+        for input in &inputs {
+            for _ in 0..20 {
+                assert!(parse_filter(input).is_err());
+            }
+        }
+        // Linear parsing takes milliseconds even unoptimised; quadratic would take minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::patch::error::{PatchError, ScimType};
-use crate::patch::filter::{Filter, Parser};
+use crate::patch::filter::{Filter, Parser, check_length};
 
 /// `attrPath = [URI ":"] ATTRNAME *1subAttr`.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +30,7 @@ pub struct Path {
 /// Parses a PATCH path; errors are 400 `invalidPath` (or `invalidFilter` inside `[...]`)
 /// with the byte position in the detail.
 pub fn parse_path(input: &str) -> Result<Path, PatchError> {
+    check_length(input, "path", ScimType::InvalidPath)?;
     let mut parser = Parser::new(input);
     let attr = parser.attr_path(ScimType::InvalidPath)?;
     let mut path = Path {
@@ -157,6 +158,30 @@ mod tests {
         ] {
             assert_eq!(kind(bad), Some(ScimType::InvalidFilter), "{bad}");
         }
+    }
+
+    #[test]
+    fn overlong_path_is_invalid_path_without_quoting_it() {
+        let long = "a".repeat(100 * 1024);
+        let error = parse_path(&long).expect_err("too long");
+        assert_eq!(error.scim_type, Some(ScimType::InvalidPath));
+        assert!(error.detail.len() < 200, "{}", error.detail);
+        let long_filter = format!(r#"emails[value eq "{}"]"#, "x".repeat(100 * 1024));
+        assert_eq!(kind(&long_filter), Some(ScimType::InvalidPath));
+    }
+
+    #[test]
+    fn deeply_nested_value_filters_in_a_path_are_invalid_filter() {
+        let deep = format!("emails[{}type pr{}]", "(".repeat(5_000), ")".repeat(5_000));
+        assert_eq!(kind(&deep), Some(ScimType::InvalidPath));
+        let nested = format!("emails[{}b pr{}]", "a[".repeat(1_000), "]".repeat(1_000));
+        let error = parse_path(&nested).expect_err("too deep");
+        assert_eq!(error.scim_type, Some(ScimType::InvalidFilter));
+        assert!(
+            error.detail.contains("nesting deeper than"),
+            "{}",
+            error.detail
+        );
     }
 
     fn arb_name() -> impl Strategy<Value = String> {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::check::Verdict;
-use crate::report::Tally;
+use crate::report::{Tally, curl};
 use crate::run::{CaseReport, StepReport};
 
 /// Longest response body shown in failure output.
@@ -15,7 +15,8 @@ pub fn use_color(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn paint(text: &str, code: &str, color: bool) -> String {
+/// `text` in the SGR colour `code` when `color`, else as is.
+pub fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
@@ -79,6 +80,15 @@ pub fn render_case(r: &CaseReport, color: bool) -> String {
 }
 
 fn render_step(out: &mut String, step: &StepReport, color: bool) {
+    render_step_evidence(out, step, color);
+    if let Some(curl) = curl::render(&step.request) {
+        let _ = writeln!(out, "    repro: {curl}");
+    }
+}
+
+/// What went wrong in one step: the request line, the transport error or each failed
+/// expectation (position, expected vs actual by JSON pointer, diff) and the response.
+pub fn render_step_evidence(out: &mut String, step: &StepReport, color: bool) {
     let _ = writeln!(
         out,
         "  {}: {} {}",
@@ -135,7 +145,6 @@ fn render_step(out: &mut String, step: &StepReport, color: bool) {
             }
         }
     }
-    let _ = writeln!(out, "    repro: {}", step.curl);
 }
 
 /// The closing summary line.

@@ -1,15 +1,15 @@
-//! The JSON report: a stable, documented shape (see README, "JSON report").
+//! The JSON report: a stable, documented shape (see README, "Reports").
 
 use serde_json::{Value, json};
 
-use crate::report::Tally;
+use crate::report::{RunInfo, Tally, curl};
 use crate::run::CaseReport;
 
 /// Version of the JSON report's shape; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Renders the report document.
-pub fn render(reports: &[CaseReport], target: &str, run_id: &str) -> Value {
+pub fn render(reports: &[CaseReport], info: &RunInfo) -> Value {
     let cases: Vec<Value> = reports
         .iter()
         .map(|r| {
@@ -30,7 +30,7 @@ pub fn render(reports: &[CaseReport], target: &str, run_id: &str) -> Value {
                     "index": s.index,
                     "name": s.name,
                     "request": s.request,
-                    "curl": s.curl,
+                    "curl": curl::render(&s.request).unwrap_or_default(),
                     "status": s.response.as_ref().map(|r| r.status),
                     "error": s.error,
                     "failures": s.failures,
@@ -41,8 +41,9 @@ pub fn render(reports: &[CaseReport], target: &str, run_id: &str) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
         "tool": {"name": "scimcert", "version": env!("CARGO_PKG_VERSION")},
-        "run_id": run_id,
-        "target": target,
+        "run_id": info.run_id,
+        "date": info.date,
+        "target": info.target,
         "summary": Tally::of(reports),
         "cases": cases,
     })

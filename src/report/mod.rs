@@ -1,11 +1,39 @@
-//! Reports of a finished run: the console, JUnit XML and the JSON report.
+//! Reports of a run: the console (and its progress line), JUnit XML, the JSON report,
+//! the Markdown certification report, and the report folder holding all three files.
 
 pub mod console;
+pub mod curl;
+pub mod dir;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod progress;
+pub mod time;
+
+use std::time::Duration;
 
 use crate::check::Verdict;
 use crate::run::CaseReport;
+
+/// What a run was, for the head of the reports. Holds no secrets: `target` is a label
+/// or a base URL without `user:pass@`.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// The target's label (`<base URL> (<api> api, profile <p>)` or the simulations).
+    pub target: String,
+    /// Identifier of the run (fixtures are named `scimcert-<run id>-…`).
+    pub run_id: String,
+    /// Start of the run, RFC 3339 in UTC.
+    pub date: String,
+    /// Which cases were selected, in words (`cases/ --case 'scim-add-*'`).
+    pub selection: String,
+    /// Whether `--strict` made SHOULD/MAY failures fail the run.
+    pub strict: bool,
+    /// Whether Ctrl-C stopped the run early.
+    pub interrupted: bool,
+    /// Wall time of the run.
+    pub duration: Duration,
+}
 
 /// Counts of each verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -25,17 +53,32 @@ pub struct Tally {
 impl Tally {
     /// Counts the verdicts of `reports`.
     pub fn of(reports: &[CaseReport]) -> Tally {
+        Tally::of_verdicts(reports.iter().map(|r| r.verdict))
+    }
+
+    /// Counts `verdicts`.
+    pub fn of_verdicts(verdicts: impl IntoIterator<Item = Verdict>) -> Tally {
         let mut t = Tally::default();
-        for r in reports {
-            match r.verdict {
-                Verdict::Pass => t.passed += 1,
-                Verdict::Fail => t.failed += 1,
-                Verdict::Warn => t.warned += 1,
-                Verdict::Skip => t.skipped += 1,
-                Verdict::Error => t.errors += 1,
-            }
+        for v in verdicts {
+            t.add(v);
         }
         t
+    }
+
+    /// Counts one more verdict.
+    pub fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::Warn => self.warned += 1,
+            Verdict::Skip => self.skipped += 1,
+            Verdict::Error => self.errors += 1,
+        }
+    }
+
+    /// Cases counted.
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.warned + self.skipped + self.errors
     }
 }
 

@@ -12,7 +12,8 @@ use crate::case::model::{Expect, Level, SnapshotSpec, Step};
 use crate::case::template::{self, Vars};
 use crate::check::snapshot::{self, SnapshotDir, SnapshotOutcome};
 use crate::check::{self, CheckContext, Failure, SchemaRegistry, Verdict};
-use crate::run::http::{self, HttpClient, HttpRequest, HttpResponse};
+use crate::run::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::run::secret::Secrets;
 use crate::run::target::Target;
 
 /// Header through which a case asks the built-in simulation for a fault.
@@ -60,10 +61,8 @@ pub struct StepReport {
     pub index: usize,
     /// The step's name, if any.
     pub name: Option<String>,
-    /// The request as sent (secrets masked).
+    /// The request as sent (secrets masked); `report::curl` renders its repro.
     pub request: HttpRequest,
-    /// A curl command reproducing it (secrets masked).
-    pub curl: String,
     /// The response, when one came.
     pub response: Option<HttpResponse>,
     /// Why there was no response, or why the step was not sent.
@@ -399,10 +398,13 @@ pub fn build_request(
         }
     }
     let body = match (&r.body, &r.raw) {
-        (Some(b), _) => Some(
-            serde_json::to_string(&template::render_value(&b.value, vars).map_err(missing)?)
-                .map_err(|e| e.to_string())?,
-        ),
+        (Some(b), _) => {
+            let mut value = template::render_value(&b.value, vars).map_err(missing)?;
+            target
+                .fixtures
+                .apply(target.api, &r.method.value, &path, &mut value);
+            Some(serde_json::to_string(&value).map_err(|e| e.to_string())?)
+        }
         (None, Some(raw)) => Some(template::render(&raw.value, vars).map_err(missing)?),
         (None, None) => None,
     };
@@ -473,25 +475,26 @@ async fn run_step(
             headers: Vec::new(),
             body: None,
         },
-        curl: String::new(),
         response: None,
         error: None,
         failures: Vec::new(),
         snapshot: None,
     };
+    // Secrets are masked here, in the record of the exchange, so nothing downstream
+    // (console, reports, snapshots, repros) ever holds one.
+    let secrets = ctx.client.secrets();
     let req = match build_request(lc, target, step, vars) {
         Ok(r) => r,
         Err(e) => {
-            sr.error = Some(e);
+            sr.error = Some(secrets.redact(&e));
             return sr;
         }
     };
-    sr.curl = http::curl(&req);
-    sr.request = http::masked(&req);
-    let resp = match ctx.client.send(&req).await {
+    sr.request = secrets.redact_request(&req);
+    let mut resp = match ctx.client.send(&req).await {
         Ok(r) => r,
         Err(e) => {
-            sr.error = Some(e.to_string());
+            sr.error = Some(secrets.redact(&e.to_string()));
             return sr;
         }
     };
@@ -537,8 +540,27 @@ async fn run_step(
         }
     }
     sr.failures.extend(capture_failures);
+    redact_failures(secrets, &mut sr.failures);
+    secrets.redact_response(&mut resp);
     sr.response = Some(resp);
     sr
+}
+
+/// Masks secrets in what a step's checks found (they quote the response).
+fn redact_failures(secrets: &Secrets, failures: &mut [Failure]) {
+    if secrets.is_empty() {
+        return;
+    }
+    for f in failures {
+        f.message = secrets.redact(&f.message);
+        for m in &mut f.mismatches {
+            m.expected = secrets.redact(&m.expected);
+            m.actual = secrets.redact(&m.actual);
+        }
+        if let Some(diff) = &mut f.diff {
+            *diff = secrets.redact(diff);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -559,13 +581,13 @@ fn take_snapshot(
     for builtin in ["tenant", "readonly_token"] {
         redact_vars.remove(builtin);
     }
-    let content = snapshot::render(
+    let content = ctx.client.secrets().redact(&snapshot::render(
         resp.status,
         resp.header("etag"),
         resp.json.as_ref(),
         &target.base_url,
         &redact_vars,
-    );
+    ));
     if let SnapshotMode::Dir(dir) = &ctx.snapshots {
         let problem = match dir.check(&name, &content) {
             Ok(SnapshotOutcome::Matched | SnapshotOutcome::Recorded(_)) => None,
@@ -611,6 +633,17 @@ pub async fn run_all(
     ctx: Arc<RunContext>,
     jobs: usize,
 ) -> Vec<CaseReport> {
+    run_all_with_progress(work, ctx, jobs, |_| {}).await
+}
+
+/// [`run_all`], calling `on_done` with each case's report as soon as the case finishes
+/// (in finishing order), e.g. to show progress.
+pub async fn run_all_with_progress(
+    work: Vec<(Arc<LoadedCase>, Target)>,
+    ctx: Arc<RunContext>,
+    jobs: usize,
+    mut on_done: impl FnMut(&CaseReport) + Send,
+) -> Vec<CaseReport> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     // First Ctrl-C: stop starting steps, but clean up what was created; second: leave.
     let watcher = tokio::spawn(async {
@@ -637,6 +670,7 @@ pub async fn run_all(
     let mut out: Vec<Option<CaseReport>> = vec![None; total];
     while let Some(joined) = set.join_next().await {
         if let Ok((i, report)) = joined {
+            on_done(&report);
             out[i] = Some(report);
         }
     }

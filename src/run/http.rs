@@ -1,12 +1,21 @@
 //! HTTP for the runner: one reqwest client (no redirects, timeouts, bounded bodies),
 //! exchanges recorded as plain data, and `curl` reproductions with secrets masked.
 
-use std::time::{Duration, Instant};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-/// Largest response body read; a larger one is an `error` verdict, not a hang.
-pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+use crate::run::auth::{OAuth2, OAuth2Config};
+use crate::run::rate::{Pacer, RetryPolicy, retry_after};
+use crate::run::secret::Secrets;
+
+/// Largest response body read; a larger one is an `error` verdict, not a hang. A user,
+/// an error or a filtered list is a few kilobytes; 4 MiB leaves room for users with
+/// thousands of groups while a flooding server is cut off early.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// A request ready to send.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -79,6 +88,54 @@ pub enum TransportError {
     /// The request could not be built (bad URL, bad header).
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// The server kept answering `429 Too Many Requests`.
+    #[error("rate-limited: {0}")]
+    RateLimited(String),
+    /// No OAuth2 token could be had for the request.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+}
+
+/// How the runner's client reaches a server: timeouts, TLS, proxy, pacing, 429 retries
+/// and OAuth2.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// TCP (and TLS) connect timeout.
+    pub connect_timeout: Duration,
+    /// PEM file of extra CA certificates to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any server certificate (warned about loudly by the caller).
+    pub insecure: bool,
+    /// Proxy for every request; without it no proxy is used (`HTTP(S)_PROXY` and
+    /// `NO_PROXY` are not read).
+    pub proxy: Option<String>,
+    /// Requests per second across the run (None: unlimited).
+    pub rate_limit: Option<f64>,
+    /// Retries after `429 Too Many Requests`.
+    pub retry: RetryPolicy,
+    /// OAuth2 client credentials, when the target uses them.
+    pub oauth2: Option<OAuth2Config>,
+    /// Secret values to keep out of every output; tokens fetched are added.
+    pub secrets: Secrets,
+}
+
+impl ClientSettings {
+    /// Plain settings: these timeouts, system CAs, no proxy, no rate limit.
+    pub fn new(timeout: Duration, connect_timeout: Duration) -> ClientSettings {
+        ClientSettings {
+            timeout,
+            connect_timeout,
+            ca_file: None,
+            insecure: false,
+            proxy: None,
+            rate_limit: None,
+            retry: RetryPolicy::default(),
+            oauth2: None,
+            secrets: Secrets::default(),
+        }
+    }
 }
 
 /// The runner's HTTP client.
@@ -86,10 +143,14 @@ pub enum TransportError {
 pub struct HttpClient {
     inner: reqwest::Client,
     timeout: Duration,
+    pacer: Arc<Pacer>,
+    retry: RetryPolicy,
+    oauth2: Option<Arc<OAuth2>>,
+    secrets: Secrets,
 }
 
 /// Installs the process-wide TLS crypto provider once (reqwest is built without one).
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // An error means another provider is installed already, which is as good.
@@ -100,19 +161,167 @@ fn install_crypto_provider() {
 impl HttpClient {
     /// A client with a per-request `timeout` and a connect timeout.
     pub fn new(timeout: Duration, connect_timeout: Duration) -> Result<HttpClient, TransportError> {
-        install_crypto_provider();
-        let inner = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(connect_timeout.min(timeout))
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| TransportError::Invalid(error_chain(&e)))?;
-        Ok(HttpClient { inner, timeout })
+        HttpClient::with_settings(ClientSettings::new(timeout, connect_timeout))
     }
 
-    /// Sends `req` and reads the whole (bounded) body.
+    /// A client as `settings` describe; a bad CA file or proxy URL is an error naming it.
+    pub fn with_settings(settings: ClientSettings) -> Result<HttpClient, TransportError> {
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout.min(settings.timeout))
+            .pool_max_idle_per_host(64)
+            // Only the proxy given in the settings, never one from the environment.
+            .no_proxy();
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                TransportError::Invalid(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    TransportError::Invalid(format!(
+                        "CA file {} holds no PEM certificate",
+                        path.display()
+                    ))
+                })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        if settings.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        if let Some(url) = &settings.proxy {
+            let proxy = reqwest::Proxy::all(url).map_err(|e| {
+                TransportError::Invalid(
+                    settings
+                        .secrets
+                        .redact(&format!("proxy `{url}`: {}", error_chain(&e))),
+                )
+            })?;
+            builder = builder.proxy(proxy);
+        }
+        let inner = builder
+            .build()
+            .map_err(|e| TransportError::Invalid(error_chain(&e)))?;
+        let oauth2 = settings
+            .oauth2
+            .map(|c| Arc::new(OAuth2::new(c, settings.secrets.clone())));
+        Ok(HttpClient {
+            inner,
+            timeout: settings.timeout,
+            pacer: Arc::new(Pacer::new(settings.rate_limit)),
+            retry: settings.retry,
+            oauth2,
+            secrets: settings.secrets,
+        })
+    }
+
+    /// The secrets of this client's run (shared: tokens fetched later are in it too).
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// The OAuth2 session, when the client authenticates with client credentials.
+    pub fn oauth2(&self) -> Option<&Arc<OAuth2>> {
+        self.oauth2.as_ref()
+    }
+
+    /// Fetches the OAuth2 token now (when there is a session and no token yet), so a
+    /// misconfigured token endpoint stops the run before any case.
+    pub async fn authenticate(&self) -> Result<(), TransportError> {
+        if let Some(session) = &self.oauth2 {
+            session
+                .token(&self.inner)
+                .await
+                .map_err(|e| TransportError::Auth(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Sends `req` in its turn (rate limit), waiting and retrying while the server
+    /// answers 429 (bounded), and renewing the OAuth2 token when it has expired or was
+    /// refused with 401 (once; then the 401 stands).
     pub async fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut req = Cow::Borrowed(req);
+        let session = self.oauth2.as_ref();
+        let mut renewed = false;
+        let mut retries = 0;
+        loop {
+            self.pacer.acquire().await;
+            let sent_with = match session {
+                Some(s) => self.current_token_into(s, &mut req).await?,
+                None => None,
+            };
+            let resp = self.send_once(&req).await?;
+            if resp.status == 429 {
+                let asked = resp
+                    .header("retry-after")
+                    .and_then(|v| retry_after(v, SystemTime::now()));
+                let wait = asked.unwrap_or_else(|| self.retry.backoff(retries));
+                if retries >= self.retry.max_retries {
+                    return Err(TransportError::RateLimited(format!(
+                        "the server still answered 429 Too Many Requests after {retries} \
+                         retr{}",
+                        if retries == 1 { "y" } else { "ies" }
+                    )));
+                }
+                if wait > self.retry.max_wait {
+                    return Err(TransportError::RateLimited(format!(
+                        "the server answered 429 Too Many Requests asking to wait {} s \
+                         (Retry-After), longer than the {} s allowed",
+                        wait.as_secs(),
+                        self.retry.max_wait.as_secs()
+                    )));
+                }
+                // Every request waits, not just this one: the server is overloaded.
+                self.pacer.pause(wait);
+                retries += 1;
+                continue;
+            }
+            if resp.status == 401
+                && !renewed
+                && let Some(s) = session
+                && let Some(stale) = sent_with
+            {
+                // The next round sends the renewed token.
+                self.renew(s, &stale).await?;
+                renewed = true;
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// Puts the session's current token into `req` when it carries an older or expired
+    /// one of the session (it may have waited while another request renewed it);
+    /// returns the token it is sent with, if it is the session's.
+    async fn current_token_into(
+        &self,
+        session: &OAuth2,
+        req: &mut Cow<'_, HttpRequest>,
+    ) -> Result<Option<String>, TransportError> {
+        let Some(used) = session.token_in(req) else {
+            return Ok(None);
+        };
+        if !session.expired() && session.current().as_deref() == Some(used.as_str()) {
+            return Ok(Some(used));
+        }
+        let fresh = self.renew(session, &used).await?;
+        set_bearer(req.to_mut(), &fresh);
+        Ok(Some(fresh))
+    }
+
+    async fn renew(&self, session: &OAuth2, stale: &str) -> Result<String, TransportError> {
+        session
+            .renew(&self.inner, stale)
+            .await
+            .map_err(|e| TransportError::Auth(e.to_string()))
+    }
+
+    /// Sends `req` once and reads the whole (bounded) body.
+    async fn send_once(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| TransportError::Invalid(e.to_string()))?;
         let mut builder = self.inner.request(method, &req.url);
@@ -135,6 +344,13 @@ impl HttpClient {
                 )
             })
             .collect();
+        // A declared length over the limit is refused before a byte of it is read.
+        if resp
+            .content_length()
+            .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&e))? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
@@ -160,6 +376,10 @@ impl HttpClient {
         let chain = error_chain(e);
         if e.is_timeout() {
             TransportError::Timeout(self.timeout)
+        } else if e.is_connect() && chain.contains("certificate") {
+            TransportError::Connect(format!(
+                "{chain} (trust the server's CA with `ca_file`, or use --insecure)"
+            ))
         } else if e.is_connect() {
             TransportError::Connect(chain)
         } else if e.is_builder() {
@@ -171,7 +391,7 @@ impl HttpClient {
 }
 
 /// An error and its sources on one line (reqwest hides the root cause otherwise).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -183,6 +403,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// Replaces the `Authorization` header with a bearer token.
+fn set_bearer(req: &mut HttpRequest, token: &str) {
+    req.headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    req.headers
+        .push(("Authorization".into(), format!("Bearer {token}")));
 }
 
 /// Header names whose values are secrets.
@@ -268,5 +496,77 @@ mod tests {
             client.send(&r).await,
             Err(TransportError::Connect(_))
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_401s_renew_the_token_once() {
+        use wiremock::matchers::{header, method};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let token = |t: &str| {
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"access_token": t, "token_type": "Bearer"}))
+        };
+        let idp = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(token("tok-one"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&idp)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(token("tok-two"))
+            .with_priority(2)
+            .mount(&idp)
+            .await;
+        let api = MockServer::start().await;
+        Mock::given(header("authorization", "Bearer tok-two"))
+            .respond_with(ResponseTemplate::new(200))
+            .with_priority(1)
+            .mount(&api)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(401))
+            .with_priority(2)
+            .mount(&api)
+            .await;
+        let mut settings = ClientSettings::new(Duration::from_secs(5), Duration::from_secs(2));
+        settings.oauth2 = Some(OAuth2Config {
+            token_url: idp.uri(),
+            client_id: "c".into(),
+            client_secret: "client-secret".into(),
+            scope: None,
+            client_auth: crate::run::auth::ClientAuth::Body,
+        });
+        let client = HttpClient::with_settings(settings).expect("client");
+        client.authenticate().await.expect("first token");
+        let session = client.oauth2().cloned().expect("session");
+        let req = HttpRequest {
+            method: "GET".into(),
+            url: format!("{}/Users", api.uri()),
+            headers: vec![(
+                "Authorization".into(),
+                session.header_value().expect("token"),
+            )],
+            body: None,
+        };
+        let sends = (0..8).map(|_| {
+            let client = client.clone();
+            let req = req.clone();
+            tokio::spawn(async move { client.send(&req).await.map(|r| r.status) })
+        });
+        for send in sends {
+            assert_eq!(send.await.expect("task").expect("response"), 200);
+        }
+        let token_requests = idp.received_requests().await.unwrap_or_default();
+        assert_eq!(
+            token_requests.len(),
+            2,
+            "one token, then one renewal for all"
+        );
+        // A case's own Authorization header is not this session's: its 401 stands.
+        let mut own = req.clone();
+        own.headers = vec![("Authorization".into(), "Bearer wrong".into())];
+        assert_eq!(client.send(&own).await.expect("response").status, 401);
+        assert_eq!(idp.received_requests().await.unwrap_or_default().len(), 2);
     }
 }

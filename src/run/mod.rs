@@ -1,10 +1,15 @@
 //! Targets, HTTP and executing steps.
 
+pub mod auth;
+pub mod config;
 pub mod execute;
 pub mod explore;
 pub mod http;
+pub mod rate;
+pub mod secret;
 pub mod target;
 
 pub use execute::{CaseReport, RunContext, SnapshotMode, StepReport, run_all, run_case};
 pub use http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-pub use target::{Auth, BuiltinTargets, Target};
+pub use secret::Secrets;
+pub use target::{Auth, BuiltinTargets, Fixtures, Target};

@@ -1,9 +1,13 @@
 //! Targets: a real server given by URL, or a built-in simulation started in-process.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
 
 use crate::api::{Api, Profile};
 use crate::case::template::Vars;
+use crate::run::auth::OAuth2;
 use crate::sim::{SimError, SimOptions, Simulation};
 
 /// Credentials sent with every request whose step does not opt out.
@@ -16,6 +20,9 @@ pub enum Auth {
     Bearer(String),
     /// `Authorization: Basic base64(user:pass)`.
     Basic(String),
+    /// `Authorization: Bearer <token>` with a token from an OAuth2 client-credentials
+    /// session (fetched before the run, renewed by the HTTP client).
+    OAuth2(Arc<OAuth2>),
 }
 
 impl std::fmt::Debug for Auth {
@@ -25,6 +32,7 @@ impl std::fmt::Debug for Auth {
             Auth::None => "None",
             Auth::Bearer(_) => "Bearer(***)",
             Auth::Basic(_) => "Basic(***)",
+            Auth::OAuth2(_) => "OAuth2(***)",
         })
     }
 }
@@ -36,11 +44,13 @@ impl Auth {
             Auth::None => None,
             Auth::Bearer(t) => Some(format!("Bearer {t}")),
             Auth::Basic(up) => Some(format!("Basic {}", base64_encode(up.as_bytes()))),
+            Auth::OAuth2(session) => session.header_value(),
         }
     }
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
+/// Standard Base64 with padding (the form of `Authorization: Basic`).
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -80,6 +90,53 @@ pub struct Target {
     pub builtin: bool,
     /// What the server advertises (discovery); cases needing more are skipped.
     pub capabilities: Capabilities,
+    /// How the users cases create are adapted to this server.
+    pub fixtures: Fixtures,
+}
+
+/// Adaptations of the users cases create, for servers with stricter rules.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fixtures {
+    /// Members merged into the body of every create request (`POST /Users`,
+    /// `POST /user`), for servers requiring more than the cases send. The case's own
+    /// members win.
+    pub extra_create_fields: Map<String, Value>,
+}
+
+impl Fixtures {
+    /// Merges the extra create fields into `body` when `method` and `path` (relative to
+    /// the base URL, without query) create a user of `api`.
+    pub fn apply(&self, api: Api, method: &str, path: &str, body: &mut Value) {
+        let create_path = match api {
+            Api::Scim => "/Users",
+            Api::Idm => "/user",
+        };
+        let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+        if self.extra_create_fields.is_empty()
+            || !method.eq_ignore_ascii_case("POST")
+            || path != create_path
+        {
+            return;
+        }
+        if let Value::Object(target) = body {
+            merge_missing(target, &self.extra_create_fields);
+        }
+    }
+}
+
+/// Adds the members of `extra` that `target` lacks, recursing into objects both have.
+fn merge_missing(target: &mut Map<String, Value>, extra: &Map<String, Value>) {
+    for (key, value) in extra {
+        match (target.get_mut(key), value) {
+            (Some(Value::Object(inner)), Value::Object(extra_inner)) => {
+                merge_missing(inner, extra_inner);
+            }
+            (Some(_), _) => {}
+            (None, _) => {
+                target.insert(key.clone(), value.clone());
+            }
+        }
+    }
 }
 
 /// Optional features a server advertises in `/ServiceProviderConfig` (RFC 7643 §5).
@@ -156,6 +213,7 @@ impl BuiltinTargets {
                 vars: options.case_variables(),
                 builtin: true,
                 capabilities: Capabilities::default(),
+                fixtures: Fixtures::default(),
             };
             sims.insert(profile, (sim, target));
         }
@@ -205,6 +263,47 @@ mod tests {
         assert_eq!(
             Capabilities::from_service_provider_config(&serde_json::json!({})),
             Capabilities::default()
+        );
+    }
+
+    #[test]
+    fn extra_create_fields_fill_in_creates_only() {
+        let fixtures = Fixtures {
+            extra_create_fields: serde_json::json!({
+                "department": "QA",
+                "name": {"familyName": "Cert", "givenName": "Sci"},
+                "scimAttributes": {"title": "x"}
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        };
+        let mut body = serde_json::json!({"userName": "u", "name": {"givenName": "Own"}});
+        fixtures.apply(Api::Scim, "POST", "/Users", &mut body);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "userName": "u",
+                "name": {"givenName": "Own", "familyName": "Cert"},
+                "department": "QA",
+                "scimAttributes": {"title": "x"}
+            })
+        );
+        for (api, method, path) in [
+            (Api::Scim, "PATCH", "/Users"),
+            (Api::Scim, "POST", "/Users/1"),
+            (Api::Scim, "POST", "/user"),
+            (Api::Idm, "PUT", "/user"),
+        ] {
+            let mut untouched = serde_json::json!({"a": 1});
+            fixtures.apply(api, method, path, &mut untouched);
+            assert_eq!(untouched, serde_json::json!({"a": 1}), "{method} {path}");
+        }
+        let mut idm = serde_json::json!({"scimAttributes": {"userName": "u"}});
+        fixtures.apply(Api::Idm, "post", "/user?x=1", &mut idm);
+        assert_eq!(
+            idm["scimAttributes"],
+            serde_json::json!({"userName": "u", "title": "x"})
         );
     }
 

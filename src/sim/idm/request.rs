@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::patch::filter::MAX_EXPRESSION_BYTES;
 use crate::patch::schema::USER_URN;
 use crate::patch::{OpKind, PatchError, Path, parse_path};
 use crate::sim::idm::custom;
@@ -134,6 +135,13 @@ fn parse_operation(index: usize, item: &Value) -> Result<FabricOp, IdmError> {
         Some(_) => return Err(IdmError::bad_request(format!("{at}.path must be a string"))),
         None => return Err(IdmError::bad_request(format!("{at}.path is required"))),
     };
+    // Every message about the operation quotes its path: a huge one is refused unquoted.
+    if raw_path.len() > MAX_EXPRESSION_BYTES {
+        return Err(IdmError::bad_request(format!(
+            "{at}.path is {} bytes long; at most {MAX_EXPRESSION_BYTES} are accepted",
+            raw_path.len()
+        )));
+    }
     let here = label(index, operation, &raw_path);
     let value = match (op, fields.get("value")) {
         (OpKind::Remove, _) => None,

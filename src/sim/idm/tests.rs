@@ -775,6 +775,23 @@ fn od04_missing_or_unknown_namespace_is_400() {
 }
 
 #[test]
+fn overlong_path_is_400_without_being_quoted() {
+    let sim = sim();
+    let id = create_subscriber(&sim, "bjensen");
+    for namespace in ["scimAttributes", "customAttributes", "unknown"] {
+        let path = format!("{namespace}:{}", "a".repeat(100 * 1024));
+        let response = patch(
+            &sim,
+            &id,
+            json!([{"operation": "add", "path": path, "value": "x"}]),
+        );
+        let message = error_message(&response, 400);
+        assert!(message.contains("bytes long"), "{message}");
+        assert!(message.len() < 200, "{message}");
+    }
+}
+
+#[test]
 fn od03_custom_names_are_flat() {
     let sim = sim();
     let id = create_subscriber(&sim, "bjensen");
