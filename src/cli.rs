@@ -5,19 +5,17 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{Api, Profile};
 use crate::case::load::{Corpus, LoadedCase};
 use crate::case::model::Level;
-use crate::case::template::Vars;
 use crate::check::SchemaRegistry;
 use crate::exit;
 use crate::report;
-use crate::run::execute::{DEFAULT_TIMEOUT, RunContext, SnapshotMode, run_all_with_progress};
-use crate::run::{Auth, BuiltinTargets, HttpClient, Target};
+use crate::run::execute::{RunContext, SnapshotMode, run_all_with_progress};
+use crate::run::{BuiltinTargets, Target};
 use crate::sim::{SimOptions, Simulation};
 
 mod target;
@@ -25,11 +23,6 @@ mod tools;
 
 pub use target::{TargetArgs, TargetSettings};
 pub use tools::{DiffArgs, RecordArgs, ReproArgs, diff, record, repro};
-
-/// Environment variable holding the bearer token for a real target.
-pub const ENV_TOKEN: &str = crate::run::config::DEFAULT_TOKEN_ENV;
-/// Environment variable holding `user:pass` for basic auth against a real target.
-pub const ENV_BASIC: &str = crate::run::config::DEFAULT_BASIC_ENV;
 
 /// scimcert — conformance suite and mock server for SCIM 2.0 PATCH-user endpoints.
 #[derive(Debug, Parser)]
@@ -63,18 +56,27 @@ pub enum Command {
     Diff(DiffArgs),
 }
 
+/// The reference profile of `explore` when neither `--profile` nor the configuration
+/// file names one.
+pub const EXPLORE_REFERENCE: Profile = Profile::Rfc7644;
+
 /// `scimcert explore`.
 #[derive(Debug, Args)]
+#[command(mut_arg("target", |a| a.help(
+    "Base URL of the SCIM API under test, or `builtin:<profile>` for a built-in simulation \
+     (default: the built-in simulation of --sim-profile, else of the reference profile)"
+)))]
+#[command(mut_arg("profile", |a| a.help(
+    "Reference profile: which behaviour counts as correct (a SCIM profile) [default: rfc7644]"
+)))]
 pub struct ExploreArgs {
-    /// Base URL of the SCIM API under test; without it, the built-in simulation of
-    /// `--sim-profile` is explored (useful to see how profiles differ).
-    #[arg(long)]
-    pub target: Option<String>,
-    /// Reference profile: which behaviour counts as correct.
-    #[arg(long, value_parser = parse_profile, default_value = "rfc7644")]
-    pub profile: Profile,
-    /// Profile of the built-in simulation explored when there is no --target.
-    #[arg(long, value_parser = parse_profile)]
+    /// The target explored and how to reach it (flags and `scimcert.toml`, as for `run`);
+    /// `--profile` is the reference profile.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Profile of the built-in simulation explored (the same as `--target
+    /// builtin:<profile>`); useful to see how profiles differ.
+    #[arg(long, value_parser = parse_profile, conflicts_with = "target")]
     pub sim_profile: Option<Profile>,
     /// Seed: the same seed gives the same sequences.
     #[arg(long, default_value_t = 1)]
@@ -88,77 +90,52 @@ pub struct ExploreArgs {
     /// Folder for the case files of the divergences found.
     #[arg(long, default_value = "explore-findings")]
     pub out: PathBuf,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
-    pub timeout: f64,
 }
 
 /// `scimcert explore`: exit 1 when a divergence was found.
 pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
     use crate::run::explore::{Explore, case_file};
-    if args.profile.api() != Api::Scim {
+    if args.count == 0 || args.length == 0 {
+        return Err(CliError::usage("--count and --length must be positive"));
+    }
+    let mut flags = args.target.clone();
+    if let Some(p) = args.sim_profile {
+        flags.target = Some(format!("{}{p}", tools::BUILTIN_PREFIX));
+    }
+    let plan = tools::TargetPlan::of(&flags)?;
+    let reference = plan.profile().unwrap_or(EXPLORE_REFERENCE);
+    let explored_apis = [
+        plan.settings.api,
+        Some(reference.api()),
+        plan.builtin.map(Profile::api),
+    ];
+    if explored_apis
+        .into_iter()
+        .flatten()
+        .any(|api| api != Api::Scim)
+    {
         return Err(CliError::usage(
             "explore works on the SCIM api (profiles rfc7644, vmware, entra, okta)",
         ));
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) || args.count == 0 || args.length == 0 {
-        return Err(CliError::usage(
-            "--timeout, --count and --length must be positive",
-        ));
-    }
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let client = HttpClient::new(timeout, timeout.min(Duration::from_secs(5)))
-        .map_err(|e| CliError::runtime(e.to_string()))?;
-    let mut _sims = None;
-    let target = match &args.target {
-        Some(url) => {
-            reqwest::Url::parse(url)
-                .map_err(|e| CliError::usage(format!("--target `{url}` is not a URL: {e}")))?;
-            let auth = match std::env::var(ENV_TOKEN) {
-                Ok(t) if !t.is_empty() => Auth::Bearer(t),
-                _ => Auth::None,
-            };
-            Target {
-                api: Api::Scim,
-                profile: args.profile,
-                base_url: url.trim_end_matches('/').to_string(),
-                auth,
-                extra_headers: Vec::new(),
-                vars: Vars::new(),
-                builtin: false,
-                capabilities: Default::default(),
-                fixtures: Default::default(),
-            }
-        }
-        None => {
-            let sim_profile = args.sim_profile.unwrap_or(args.profile);
-            if sim_profile.api() != Api::Scim {
-                return Err(CliError::usage("--sim-profile must be a SCIM profile"));
-            }
-            let sims = BuiltinTargets::start(&[sim_profile])
-                .await
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-            let t = sims
-                .target(sim_profile)
-                .cloned()
-                .ok_or_else(|| CliError::runtime("simulation did not start"))?;
-            _sims = Some(sims);
-            t
-        }
-    };
+    let client = plan.client()?;
+    let resolved = plan
+        .start(&client, Some(Api::Scim), Some(reference))
+        .await?;
+    let target = &resolved.target;
+    let redact = tools::redactor(&client);
     let explore = Explore {
         client: &client,
-        target: &target,
-        profile: args.profile,
+        target,
+        profile: reference,
         seed: args.seed,
         count: args.count,
         length: args.length,
         name_prefix: format!("scimcert-{}-explore", short_run_id()),
     };
     println!(
-        "exploring {} against the {} reference: {} sequences of {} requests, seed {}",
-        target.label(),
-        args.profile,
+        "exploring {} against the {reference} reference: {} sequences of {} requests, seed {}",
+        redact(&resolved.label),
         args.count,
         args.length,
         args.seed
@@ -166,7 +143,7 @@ pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
     let findings = explore
         .run()
         .await
-        .map_err(|e| CliError::runtime(format!("exploration stopped: {e}")))?;
+        .map_err(|e| CliError::runtime(redact(&format!("exploration stopped: {e}"))))?;
     if findings.is_empty() {
         println!("no divergence in {} sequences", args.count);
         return Ok(exit::OK);
@@ -177,12 +154,16 @@ pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
         let path = args
             .out
             .join(format!("explore-{}-{}.yaml", args.seed, f.sequence));
-        write_file(&path, case_file(f, args.profile, args.seed).as_bytes())?;
+        // What the target answered may carry the run's secrets back.
+        write_file(
+            &path,
+            redact(&case_file(f, reference, args.seed)).as_bytes(),
+        )?;
         println!(
             "divergence in sequence {} ({} request(s) after shrinking): {}\n  case file: {}",
             f.sequence,
             f.requests.len(),
-            f.summary,
+            redact(&f.summary),
             path.display()
         );
     }
@@ -325,6 +306,10 @@ pub struct MockArgs {
     /// Bearer token to accept (default: the built-in one, printed at start).
     #[arg(long)]
     pub token: Option<String>,
+    /// Bearer token with read rights only, the `readonly_token` case variable (default:
+    /// the built-in one, printed at start).
+    #[arg(long, value_name = "TOKEN")]
+    pub readonly_token: Option<String>,
     /// Profile to behave as.
     #[arg(long, value_parser = parse_profile)]
     pub profile: Option<Profile>,
@@ -536,9 +521,10 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     if args.jobs == Some(0) {
         return Err(CliError::usage("--jobs must be at least 1"));
     }
-    let settings = args.target.resolve()?;
+    // `--target builtin:<profile>` names one simulation, as for the other commands.
+    let plan = tools::TargetPlan::of(&args.target)?;
+    let settings = &plan.settings;
     let client = settings.client()?;
-    let (headers, vars) = (settings.headers.clone(), settings.vars.clone());
     let (schemas, cases) = load_selected(&args.select)?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {
@@ -558,48 +544,58 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         .or(settings.jobs)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
 
-    let (work, label, _sims) = match real_target {
-        Some(target) => {
-            let label = target.label();
-            let work = cases
-                .into_iter()
-                .map(|c| (Arc::new(c), target.clone()))
-                .collect::<Vec<_>>();
-            (work, label, None)
-        }
-        None => {
-            let profiles: Vec<Profile> = match settings.profile {
-                Some(p) => vec![p],
-                None => Profile::ALL.to_vec(),
-            };
-            let sims = BuiltinTargets::start(&profiles)
-                .await
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-            let mut work = Vec::new();
-            for lc in cases {
-                let lc = Arc::new(lc);
-                for target in sims.targets() {
-                    let applies = lc.case.api == target.api
-                        && (lc.case.profiles.is_empty()
-                            || lc.case.profiles.contains(&target.profile));
-                    if applies {
-                        let mut t = target.clone();
-                        t.extra_headers = headers.clone();
-                        t.vars.extend(vars.clone());
-                        work.push((lc.clone(), t));
-                    }
-                }
+    // The simulations serve as long as these live.
+    let (mut _sims, mut _builtin) = (None, None);
+    let (work, label) = if let Some(target) = real_target {
+        let label = target.label();
+        let work = cases
+            .into_iter()
+            .map(|c| (Arc::new(c), target.clone()))
+            .collect::<Vec<_>>();
+        (work, label)
+    } else if plan.builtin.is_some() {
+        let resolved = plan.start(&ctx.client, None, None).await?;
+        let work = applicable(cases, std::slice::from_ref(&resolved.target));
+        let label = resolved.label.clone();
+        _builtin = Some(resolved);
+        (work, label)
+    } else {
+        let profiles: Vec<Profile> = match (settings.profile, settings.api) {
+            (Some(p), Some(api)) if p.api() != api => {
+                return Err(CliError::usage(format!(
+                    "profile `{p}` is for the {} api, not {api}",
+                    p.api()
+                )));
             }
-            let label = format!(
-                "built-in simulations ({})",
-                profiles
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            (work, label, Some(sims))
-        }
+            (Some(p), _) => vec![p],
+            (None, api) => Profile::ALL
+                .into_iter()
+                .filter(|p| api.is_none_or(|a| p.api() == a))
+                .collect(),
+        };
+        let sims = BuiltinTargets::start(&profiles)
+            .await
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        let targets: Vec<Target> = sims
+            .targets()
+            .map(|target| {
+                let mut t = target.clone();
+                t.extra_headers = settings.headers.clone();
+                t.vars.extend(settings.vars.clone());
+                t
+            })
+            .collect();
+        let work = applicable(cases, &targets);
+        _sims = Some(sims);
+        let label = format!(
+            "built-in simulations ({})",
+            profiles
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        (work, label)
     };
     if work.is_empty() {
         eprintln!("scimcert: no case selected");
@@ -671,6 +667,23 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     ))
 }
 
+/// Each case paired with each simulation target it applies to (its API, and its
+/// profiles if it names any).
+fn applicable(cases: Vec<LoadedCase>, targets: &[Target]) -> Vec<(Arc<LoadedCase>, Target)> {
+    let mut work = Vec::new();
+    for lc in cases {
+        let lc = Arc::new(lc);
+        for target in targets {
+            let applies = lc.case.api == target.api
+                && (lc.case.profiles.is_empty() || lc.case.profiles.contains(&target.profile));
+            if applies {
+                work.push((lc.clone(), target.clone()));
+            }
+        }
+    }
+    work
+}
+
 /// Runs the cases with a live count of verdicts on stderr when it is a terminal (not
 /// with `--quiet`, nor on a `dumb` one); the line is cleared before results print.
 async fn run_with_progress(
@@ -679,9 +692,7 @@ async fn run_with_progress(
     jobs: usize,
     quiet: bool,
 ) -> Vec<crate::run::CaseReport> {
-    let stderr = std::io::stderr();
-    let show =
-        !quiet && stderr.is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+    let show = !quiet && report::progress::stderr_is_live();
     // A line wider than the terminal wraps and can no longer be cleared in place.
     let width = std::env::var("COLUMNS")
         .ok()
@@ -690,7 +701,7 @@ async fn run_with_progress(
         .saturating_sub(1);
     let mut progress = report::progress::Progress::new(
         work.len(),
-        show.then_some(stderr),
+        show.then(std::io::stderr),
         report::console::use_color(show),
         width,
     );
@@ -756,6 +767,19 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     if let Some(t) = &args.token {
         options.token = t.clone();
     }
+    if let Some(t) = &args.readonly_token {
+        options.readonly_token = t.clone();
+    }
+    if options.token.trim().is_empty() || options.readonly_token.trim().is_empty() {
+        return Err(CliError::usage(
+            "--token and --readonly-token must not be empty",
+        ));
+    }
+    if options.token == options.readonly_token {
+        return Err(CliError::usage(
+            "--token and --readonly-token must differ (a request's rights are told by its token)",
+        ));
+    }
     if let Some(path) = &args.config {
         if api != Api::Idm {
             return Err(CliError::usage("--config only applies to `mock idm`"));
@@ -778,11 +802,15 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
         "scimcert mock {api} (profile {profile}) serving at {}",
         sim.base_url()
     );
-    if args.token.is_none() {
-        println!(
+    // Only the tokens not given on the command line.
+    match (&args.token, &args.readonly_token) {
+        (None, None) => println!(
             "bearer token: {} (read-only: {})",
             options.token, options.readonly_token
-        );
+        ),
+        (None, Some(_)) => println!("bearer token: {}", options.token),
+        (Some(_), None) => println!("read-only token: {}", options.readonly_token),
+        (Some(_), Some(_)) => {}
     }
     println!("press Ctrl-C to stop");
     tokio::signal::ctrl_c()

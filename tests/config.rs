@@ -3,13 +3,16 @@
 //! `429 Retry-After`, TLS (`--insecure`, `ca_file`), the proxy setting, fixture
 //! adaptations, and a canary token that must appear in no output at all.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{MockProcess, scimcert_env, shown};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -37,38 +40,7 @@ fn patch_case(id: &str) -> String {
 
 /// A work folder with `cases/cases.yaml` holding `cases` and a copy of the schemas.
 fn workdir(cases: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimcert-config-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(dir.join("cases")).expect("cases dir");
-    std::fs::write(dir.join("cases/cases.yaml"), cases).expect("case file");
-    let schemas = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
-    std::fs::create_dir_all(dir.join("schemas")).expect("schemas dir");
-    for entry in std::fs::read_dir(schemas).expect("schemas") {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, dir.join("schemas").join(p.file_name().expect("name"))).expect("copy");
-    }
-    dir
-}
-
-/// Runs scimcert in `dir` with a clean credential environment plus `env`.
-fn scimcert(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scimcert"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("SCIMCERT_TOKEN")
-        .env_remove("SCIMCERT_BASIC");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run scimcert")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    common::workdir_with_case("config", "cases.yaml", cases)
 }
 
 fn report(dir: &Path, file: &str) -> Value {
@@ -108,19 +80,19 @@ async fn bad_config_file_is_a_usage_error_at_its_position() {
     )
     .expect("config");
     // Found in the current folder without --config.
-    let out = scimcert(&dir, &["run"], &[]);
-    let all = text(&out);
+    let out = scimcert_env(&dir, &["run"], &[]);
+    let all = shown(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(all.contains("scimcert.toml:3:14"), "{all}");
     assert!(all.contains("rate_limit = \"fast\""), "{all}");
     assert!(hits(&server, "").await.is_empty(), "nothing may be sent");
 
-    let out = scimcert(&dir, &["run", "--config", "missing.toml"], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = scimcert_env(&dir, &["run", "--config", "missing.toml"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
     assert!(
-        text(&out).contains("cannot read missing.toml"),
+        shown(&out).contains("cannot read missing.toml"),
         "{}",
-        text(&out)
+        shown(&out)
     );
 }
 
@@ -128,12 +100,12 @@ async fn bad_config_file_is_a_usage_error_at_its_position() {
 async fn no_config_ignores_the_file_in_the_current_folder() {
     let dir = workdir(&patch_case("c1"));
     std::fs::write(dir.join("scimcert.toml"), "nonsense = 1\n").expect("config");
-    let out = scimcert(&dir, &["run", "--no-config", "--profile", "vmware"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = scimcert_env(&dir, &["run", "--no-config", "--profile", "vmware"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(
-        text(&out).contains("built-in simulations"),
+        shown(&out).contains("built-in simulations"),
         "{}",
-        text(&out)
+        shown(&out)
     );
 }
 
@@ -166,7 +138,7 @@ env = "MY_TOKEN"
     )
     .expect("config");
     let target = format!("{}/v2", from_flag.uri());
-    let out = scimcert(
+    let out = scimcert_env(
         &dir,
         &[
             "run",
@@ -181,7 +153,7 @@ env = "MY_TOKEN"
         ],
         &[("MY_TOKEN", "token-from-env-1234")],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert!(hits(&from_file, "").await.is_empty());
     let sent = hits(&from_flag, "/Users/42").await;
     assert_eq!(sent.len(), 1);
@@ -207,13 +179,13 @@ async fn a_file_asking_for_an_unset_variable_stops_a_real_run() {
         ),
     )
     .expect("config");
-    let out = scimcert(&dir, &["run"], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = scimcert_env(&dir, &["run"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
     assert!(
-        text(&out).contains("$NOT_SET_ANYWHERE is not set")
-            && text(&out).contains("scimcert.toml:4:1"),
+        shown(&out).contains("$NOT_SET_ANYWHERE is not set")
+            && shown(&out).contains("scimcert.toml:4:1"),
         "{}",
-        text(&out)
+        shown(&out)
     );
     assert!(hits(&server, "").await.is_empty());
 }
@@ -263,12 +235,12 @@ async fn oauth2_token_is_fetched_once_for_many_cases() {
     let cases: String = (1..=8).map(|i| patch_case(&format!("c{i}"))).collect();
     let dir = workdir(&cases);
     std::fs::write(dir.join("scimcert.toml"), oauth_config(&scim, &idp)).expect("config");
-    let out = scimcert(
+    let out = scimcert_env(
         &dir,
         &["run", "--jobs", "4", "--json", "r.json"],
         &[("CLIENT_SECRET", CLIENT_SECRET)],
     );
-    let all = text(&out);
+    let all = shown(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("8 passed"), "{all}");
     let token_requests = hits(&idp, "/oauth2/token").await;
@@ -314,8 +286,8 @@ async fn oauth2_token_is_renewed_once_after_a_401() {
         .await;
     let dir = workdir(&patch_case("c1"));
     std::fs::write(dir.join("scimcert.toml"), oauth_config(&scim, &idp)).expect("config");
-    let out = scimcert(&dir, &["run"], &[("CLIENT_SECRET", CLIENT_SECRET)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = scimcert_env(&dir, &["run"], &[("CLIENT_SECRET", CLIENT_SECRET)]);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert_eq!(hits(&idp, "/oauth2/token").await.len(), 2);
     let sent = hits(&scim, "/Users/42").await;
     assert_eq!(sent.len(), 2, "the refused request is sent again, once");
@@ -339,8 +311,8 @@ async fn a_401_after_the_renewal_stands() {
         .await;
     let dir = workdir(&patch_case("c1"));
     std::fs::write(dir.join("scimcert.toml"), oauth_config(&scim, &idp)).expect("config");
-    let out = scimcert(&dir, &["run"], &[("CLIENT_SECRET", CLIENT_SECRET)]);
-    let all = text(&out);
+    let out = scimcert_env(&dir, &["run"], &[("CLIENT_SECRET", CLIENT_SECRET)]);
+    let all = shown(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("got 401"), "{all}");
     assert_eq!(hits(&idp, "").await.len(), 2, "first token and one renewal");
@@ -361,8 +333,8 @@ async fn a_refused_client_stops_the_run_before_any_case() {
     let scim = MockServer::start().await;
     let dir = workdir(&patch_case("c1"));
     std::fs::write(dir.join("scimcert.toml"), oauth_config(&scim, &idp)).expect("config");
-    let out = scimcert(&dir, &["run"], &[("CLIENT_SECRET", CLIENT_SECRET)]);
-    let all = text(&out);
+    let out = scimcert_env(&dir, &["run"], &[("CLIENT_SECRET", CLIENT_SECRET)]);
+    let all = shown(&out);
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert!(
         all.contains("answered 401") && all.contains("invalid_client"),
@@ -402,7 +374,7 @@ async fn rate_limited_run(
     )
     .expect("config");
     let started = Instant::now();
-    let out = scimcert(&dir, &["run", "--json", "r.json"], &[]);
+    let out = scimcert_env(&dir, &["run", "--json", "r.json"], &[]);
     (out, scim, started.elapsed())
 }
 
@@ -416,7 +388,7 @@ async fn retry_after_is_waited_for_then_the_request_is_sent_again() {
         "",
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert_eq!(hits(&scim, "/Users/42").await.len(), 2);
     assert!(
         elapsed >= Duration::from_secs(1),
@@ -431,7 +403,7 @@ async fn a_server_that_stays_rate_limited_gives_an_error_naming_429() {
         "max_retries = 2\n",
     )
     .await;
-    let all = text(&out);
+    let all = shown(&out);
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert_eq!(
         hits(&scim, "/Users/42").await.len(),
@@ -451,7 +423,7 @@ async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
         "max_retry_wait = 30\n",
     )
     .await;
-    let all = text(&out);
+    let all = shown(&out);
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert!(all.contains("asking to wait 3600 s"), "{all}");
     assert_eq!(hits(&scim, "/Users/42").await.len(), 1);
@@ -553,8 +525,8 @@ fn self_signed_tls_needs_its_ca_or_insecure() {
         "5",
     ];
 
-    let refused = scimcert(&dir, &base, &[]);
-    let all = text(&refused);
+    let refused = scimcert_env(&dir, &base, &[]);
+    let all = shown(&refused);
     assert_eq!(refused.status.code(), Some(3), "{all}");
     assert!(
         all.contains("certificate") && all.contains("ca_file"),
@@ -563,8 +535,8 @@ fn self_signed_tls_needs_its_ca_or_insecure() {
 
     let mut insecure = base.to_vec();
     insecure.push("--insecure");
-    let out = scimcert(&dir, &insecure, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = scimcert_env(&dir, &insecure, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("WARNING") && stderr.contains("NOT verified"),
@@ -581,7 +553,7 @@ fn self_signed_tls_needs_its_ca_or_insecure() {
     .expect("config");
     let elsewhere = std::env::temp_dir();
     let config = dir.join("scimcert.toml");
-    let out = scimcert(
+    let out = scimcert_env(
         &elsewhere,
         &[
             "run",
@@ -594,7 +566,7 @@ fn self_signed_tls_needs_its_ca_or_insecure() {
         ],
         &[],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("WARNING"));
 }
 
@@ -602,7 +574,7 @@ fn self_signed_tls_needs_its_ca_or_insecure() {
 fn a_ca_file_without_certificates_is_a_usage_error() {
     let dir = workdir(GET_CASE);
     std::fs::write(dir.join("ca.pem"), "not a certificate\n").expect("file");
-    let out = scimcert(
+    let out = scimcert_env(
         &dir,
         &[
             "run",
@@ -615,11 +587,11 @@ fn a_ca_file_without_certificates_is_a_usage_error() {
         ],
         &[],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
     assert!(
-        text(&out).contains("holds no PEM certificate"),
+        shown(&out).contains("holds no PEM certificate"),
         "{}",
-        text(&out)
+        shown(&out)
     );
 }
 
@@ -641,8 +613,8 @@ async fn the_proxy_from_the_file_carries_every_request() {
         ),
     )
     .expect("config");
-    let out = scimcert(&dir, &["run"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = scimcert_env(&dir, &["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     let sent = hits(&proxy, "/v2/Users/42").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(
@@ -708,8 +680,8 @@ name = {{ familyName = "Cert", givenName = "Ignored" }}
         ),
     )
     .expect("config");
-    let out = scimcert(&dir, &["run"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = scimcert_env(&dir, &["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     let created = hits(&scim, "/v2/Users").await;
     let post = created
         .iter()
@@ -746,42 +718,6 @@ name = {{ familyName = "Cert", givenName = "Ignored" }}
 
 // --- secrets ----------------------------------------------------------------------
 
-/// `scimcert mock scim` as a child process, killed when dropped.
-struct MockProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl MockProcess {
-    fn start(args: &[&str]) -> MockProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_scimcert"))
-            .args(["mock"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mock");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let base_url = loop {
-            let line = lines.next().expect("mock output").expect("line");
-            if let Some((_, url)) = line.split_once("serving at ") {
-                break url.trim().to_string();
-            }
-        };
-        // Keep reading so the mock never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        MockProcess { child, base_url }
-    }
-}
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
@@ -799,9 +735,8 @@ fn a_canary_token_appears_in_no_output() {
     // Another secret, known only through the config file (not a credential variable).
     const CANARY2: &str = "canary-b2e4-from-the-config-file";
     let mock = MockProcess::start(&["scim", "--port", "0", "--token", CANARY]);
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("scimcert-canary-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let repo = common::root();
+    let dir = common::tempdir("canary");
     // A second canary travels in a header of its own and a case variable, taken from
     // the environment through the file: masked by value, not only by header name.
     std::fs::write(
@@ -819,7 +754,7 @@ readonly_token = {{ env = "CANARY_HEADER" }}
         ),
     )
     .expect("config");
-    let out = scimcert(
+    let out = scimcert_env(
         &dir,
         &[
             "run",
@@ -843,7 +778,7 @@ readonly_token = {{ env = "CANARY_HEADER" }}
         ],
         &[("SCIMCERT_TOKEN", CANARY), ("CANARY_HEADER", CANARY2)],
     );
-    let all = text(&out);
+    let all = shown(&out);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{all}");
     assert!(
         !all.contains(CANARY) && !all.contains(CANARY2),

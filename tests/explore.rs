@@ -1,22 +1,21 @@
 //! `scimcert explore`: the reference agrees with itself, finds the differences between
-//! two profiles, shrinks them, writes replayable case files, and is deterministic.
+//! two profiles, shrinks them, writes replayable case files, and is deterministic; it
+//! reaches its target as `run` does (`builtin:<profile>`, `scimcert.toml`, credentials).
+
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{MockProcess, assert_exit, assert_usage_error, shown, stderr, stdout};
+
+/// scimcert in `dir`, without credentials from the environment.
 fn scimcert(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scimcert"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run scimcert")
+    common::scimcert_env(dir, args, &[])
 }
 
 fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimcert-explore-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::tempdir("explore")
 }
 
 fn findings(dir: &Path) -> Vec<(String, String)> {
@@ -34,6 +33,15 @@ fn findings(dir: &Path) -> Vec<(String, String)> {
         .unwrap_or_default();
     out.sort();
     out
+}
+
+/// [`findings`] without the user names, which differ from run to run.
+fn normalised_findings(dir: &Path) -> Vec<(String, String)> {
+    let names = regex::Regex::new(r"scimcert-[0-9a-f]{8}-explore").expect("regex");
+    findings(dir)
+        .into_iter()
+        .map(|(n, t)| (n, names.replace_all(&t, "X").into_owned()))
+        .collect()
 }
 
 #[test]
@@ -76,25 +84,12 @@ fn divergences_are_shrunk_into_replayable_cases_deterministically() {
     assert_eq!(scimcert(&b, &args).status.code(), Some(1));
     let found = findings(&a);
     assert!(!found.is_empty());
-    let normalise = |s: &str| {
-        regex::Regex::new(r"scimcert-[0-9a-f]{8}-explore")
-            .unwrap()
-            .replace_all(s, "X")
-            .into_owned()
-    };
-    let again: Vec<(String, String)> = findings(&b)
-        .into_iter()
-        .map(|(n, t)| (n, normalise(&t)))
-        .collect();
     assert_eq!(
-        found
-            .iter()
-            .map(|(n, t)| (n.clone(), normalise(t)))
-            .collect::<Vec<_>>(),
-        again,
+        normalised_findings(&a),
+        normalised_findings(&b),
         "same seed, same findings"
     );
-    let schemas = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let schemas = common::root().join("schemas");
     let schemas = schemas.to_str().unwrap();
     for (name, text) in &found {
         // Shrunk: one PATCH request is enough for these divergences.
@@ -121,4 +116,71 @@ fn divergences_are_shrunk_into_replayable_cases_deterministically() {
             String::from_utf8_lossy(&pass.stdout)
         );
     }
+}
+
+#[test]
+fn a_builtin_target_is_the_simulation_sim_profile_names() {
+    let explore = |target: &[&str]| {
+        let dir = tempdir();
+        let mut args = vec!["explore", "--profile", "rfc7644", "--seed", "3", "-n", "10"];
+        args.extend_from_slice(target);
+        assert_exit(&scimcert(&dir, &args), 1);
+        normalised_findings(&dir)
+    };
+    let by_target = explore(&["--target", "builtin:entra"]);
+    assert!(!by_target.is_empty());
+    assert_eq!(by_target, explore(&["--sim-profile", "entra"]));
+
+    let both = scimcert(
+        &tempdir(),
+        &[
+            "explore",
+            "--target",
+            "builtin:entra",
+            "--sim-profile",
+            "okta",
+        ],
+    );
+    assert_exit(&both, 2);
+    let other_api = scimcert(&tempdir(), &["explore", "--target", "builtin:fabric"]);
+    assert_usage_error(&other_api, "explore works on the SCIM api");
+}
+
+#[test]
+fn the_target_and_its_credentials_come_from_the_config_file() {
+    const TOKEN: &str = "explore-token-5d1c";
+    let mock = MockProcess::start(&["scim", "--profile", "rfc7644", "--token", TOKEN]);
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("scimcert.toml"),
+        format!(
+            "base_url = \"{}\"\napi = \"scim\"\nprofile = \"rfc7644\"\n\
+             [auth]\ntype = \"bearer\"\nenv = \"EXPLORE_TOKEN\"\n",
+            mock.base_url
+        ),
+    )
+    .expect("config");
+    let args = ["explore", "--seed", "2", "-n", "3"];
+
+    let out = common::scimcert_env(&dir, &args, &[("EXPLORE_TOKEN", TOKEN)]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains(&mock.base_url), "{}", shown(&out));
+    assert!(
+        stdout(&out).contains("no divergence in 3 sequences"),
+        "{}",
+        shown(&out)
+    );
+    assert!(
+        !shown(&out).contains(TOKEN),
+        "the token leaked:\n{}",
+        shown(&out)
+    );
+
+    // The token is the file's: another one is refused by the server.
+    let refused = common::scimcert_env(&dir, &args, &[("EXPLORE_TOKEN", "wrong-token-0000")]);
+    assert_exit(&refused, 3);
+    assert!(stderr(&refused).contains("401"), "{}", shown(&refused));
+    // And without it nothing is sent: the file names a variable that is not set.
+    let unset = scimcert(&dir, &args);
+    assert_usage_error(&unset, "$EXPLORE_TOKEN is not set");
 }

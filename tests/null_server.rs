@@ -2,22 +2,20 @@
 //! a wiremock server answering `200 {}` to every request, and every case must end in
 //! `fail`, `warn` (SHOULD cases) or `error`. A case that passes here checks nothing.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use scimcert::api::Api;
-use scimcert::case::load_path;
-use scimcert::check::{SchemaRegistry, Verdict};
+use scimcert::check::Verdict;
 use scimcert::run::execute::{RunContext, SnapshotMode, run_all};
 use scimcert::run::{Auth, HttpClient, Target};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_corpus_fails_against_a_server_that_does_nothing() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let schemas = SchemaRegistry::load_dir(&root.join("schemas")).unwrap();
-    let corpus = load_path(&root.join("cases"), &schemas.names()).unwrap();
+    let corpus = common::load(&common::root().join("cases"));
     let server = MockServer::builder()
         .disable_request_recording()
         .start()
@@ -28,7 +26,7 @@ async fn the_corpus_fails_against_a_server_that_does_nothing() {
         .await;
     let ctx = Arc::new(RunContext {
         client: HttpClient::new(Duration::from_secs(5), Duration::from_secs(2)).unwrap(),
-        schemas: Arc::new(schemas),
+        schemas: Arc::new(common::schemas()),
         run_id: "null".into(),
         snapshots: SnapshotMode::Off,
         keep: false,

@@ -4,14 +4,15 @@
 //! folder created and nothing else in it touched, a write failure exit code 3, and no
 //! progress line when stderr is not a terminal.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{TOKEN, assert_golden, scimcert, stderr, stdout};
 use serde_json::json;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const TOKEN: &str = "canary-token-123";
 
 /// A small catalogue: covered rules of several groups, one not testable, one for the
 /// other API (not applicable) and one no case checks (not covered).
@@ -139,17 +140,10 @@ const CASES: &str = r##"# yaml-language-server: $schema=../schemas/case.schema.j
       expect: {status: 404}
 "##;
 
+/// A work folder with [`CASES`] and the rule catalogue [`RULES`] in `cases/`.
 fn workdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimcert-report-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(dir.join("cases")).expect("cases folder");
-    std::fs::write(dir.join("cases/canned.yaml"), CASES).expect("case file");
+    let dir = common::workdir_with_case("report", "canned.yaml", CASES);
     std::fs::write(dir.join("cases/rules.yaml"), RULES).expect("rule catalogue");
-    let schemas = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
-    std::fs::create_dir_all(dir.join("schemas")).expect("schemas folder");
-    for entry in std::fs::read_dir(schemas).expect("schemas") {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, dir.join("schemas").join(p.file_name().expect("name"))).expect("copy");
-    }
     dir
 }
 
@@ -193,18 +187,7 @@ fn run(dir: &Path, server: &MockServer, extra: &[&str]) -> Output {
         &token_header,
     ];
     args.extend_from_slice(extra);
-    Command::new(env!("CARGO_BIN_EXE_scimcert"))
-        .current_dir(dir)
-        .args(&args)
-        .env("NO_COLOR", "1")
-        .env("SCIMCERT_TOKEN", TOKEN)
-        .env_remove("SCIMCERT_BASIC")
-        .output()
-        .expect("run scimcert")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    scimcert(dir, &args)
 }
 
 /// Volatile values replaced by placeholders: server address, date, run id, duration,
@@ -231,19 +214,9 @@ async fn markdown_report_layout_is_pinned() {
     let dir = workdir();
     let out = run(&dir, &server, &["--report-dir", "out"]);
     // The setup failure is an `error`, which wins over the failure: exit code 3.
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     let report = std::fs::read_to_string(dir.join("out/report.md")).expect("report.md");
-    let normalised = normalise(&report, &server);
-    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/report.md");
-    if std::env::var_os("SCIMCERT_BLESS").is_some() {
-        std::fs::write(&golden, &normalised).expect("bless");
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert!(
-        expected == normalised,
-        "report.md differs from {}:\n--- expected\n{expected}\n--- actual\n{normalised}",
-        golden.display()
-    );
+    assert_golden("report.md", &normalise(&report, &server));
 }
 
 #[tokio::test]
@@ -259,8 +232,8 @@ async fn secrets_never_reach_a_report() {
             .is_some_and(|v| v.as_bytes() == TOKEN.as_bytes())
     }));
     let mut outputs = vec![
-        ("stdout".to_string(), text(&out.stdout)),
-        ("stderr".to_string(), text(&out.stderr)),
+        ("stdout".to_string(), stdout(&out)),
+        ("stderr".to_string(), stderr(&out)),
     ];
     for name in [
         "out/junit.xml",
@@ -298,7 +271,7 @@ async fn report_dir_is_created_and_other_files_are_kept() {
         &server,
         &["--report-dir", "nested/reports/run-2", "--junit", "j.xml"],
     );
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let run_dir = reports.join("run-2");
     let mut names: Vec<String> = std::fs::read_dir(&run_dir)
         .expect("report folder")
@@ -315,7 +288,7 @@ async fn report_dir_is_created_and_other_files_are_kept() {
 
     // Into an existing folder: its other files stay, the report is replaced.
     let out = run(&dir, &server, &["--report-dir", "nested/reports"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(reports.join("notes.txt")).expect("kept"),
         "mine"
@@ -338,13 +311,13 @@ async fn unwritable_report_dir_exits_3_before_sending_anything() {
     let dir = workdir();
     std::fs::write(dir.join("taken"), "a file, not a folder").expect("file");
     let out = run(&dir, &server, &["--report-dir", "taken/reports"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
-        stderr.contains("cannot create the report folder taken/reports"),
-        "{stderr}"
+        err.contains("cannot create the report folder taken/reports"),
+        "{err}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!err.contains("panicked"), "{err}");
     let sent = server.received_requests().await.expect("recording");
     assert!(sent.is_empty(), "{} requests were sent", sent.len());
 }
@@ -354,12 +327,7 @@ async fn no_progress_line_when_stderr_is_not_a_terminal() {
     let server = server().await;
     let dir = workdir();
     let out = run(&dir, &server, &[]);
-    let stderr = text(&out.stderr);
-    assert!(
-        !stderr.contains('\r') && !stderr.contains("\x1b["),
-        "{stderr:?}"
-    );
-    assert!(
-        text(&out.stdout).contains("summary: 1 passed, 1 failed, 1 warned, 1 skipped, 1 errors")
-    );
+    let err = stderr(&out);
+    assert!(!err.contains('\r') && !err.contains("\x1b["), "{err:?}");
+    assert!(stdout(&out).contains("summary: 1 passed, 1 failed, 1 warned, 1 skipped, 1 errors"));
 }

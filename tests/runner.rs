@@ -3,9 +3,12 @@
 //! the documented exit codes. The console output of one failing run is pinned by
 //! `tests/golden/failing_run.out` (regenerate with `SCIMCERT_BLESS=1`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{TOKEN, assert_golden, scimcert, stdout};
 use serde_json::json;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -29,27 +32,9 @@ const CASE: &str = r##"# yaml-language-server: $schema=../schemas/case.schema.js
         body: {id: "42", nickName: Babs, meta: {lastModified: "#datetime"}}
 "##;
 
+/// A work folder with `case_text` as `cases/canned.yaml`.
 fn workdir(case_text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimcert-runner-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(dir.join("cases")).unwrap();
-    std::fs::write(dir.join("cases/canned.yaml"), case_text).unwrap();
-    let schemas = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
-    std::fs::create_dir_all(dir.join("schemas")).unwrap();
-    for entry in std::fs::read_dir(schemas).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, dir.join("schemas").join(p.file_name().unwrap())).unwrap();
-    }
-    dir
-}
-
-fn scimcert(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scimcert"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("SCIMCERT_TOKEN", "canary-token-123")
-        .output()
-        .expect("run scimcert")
+    common::workdir_with_case("runner", "canned.yaml", case_text)
 }
 
 async fn canned(status: u16, body: serde_json::Value) -> MockServer {
@@ -78,10 +63,6 @@ fn run_against(server_uri: &str, level: &str, extra: &[&str]) -> (Output, PathBu
     (scimcert(&dir, &args), dir)
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 #[tokio::test]
 async fn passing_run_exits_0() {
     let server = canned(
@@ -108,21 +89,8 @@ async fn must_failure_exits_1_and_points_into_the_case_file() {
     let (out, _) = run_against(&server.uri(), "MUST", &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/failing_run.out");
-    let normalised = normalise(&text, &server.uri());
-    if std::env::var_os("SCIMCERT_BLESS").is_some() {
-        std::fs::write(&golden, &normalised).unwrap();
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert!(
-        expected == normalised,
-        "console output differs from {}:\n--- expected\n{expected}\n--- actual\n{normalised}",
-        golden.display()
-    );
-    assert!(
-        !text.contains("canary-token-123"),
-        "the token leaked: {text}"
-    );
+    assert_golden("failing_run.out", &normalise(&text, &server.uri()));
+    assert!(!text.contains(TOKEN), "the token leaked: {text}");
 }
 
 fn normalise(text: &str, uri: &str) -> String {
@@ -282,7 +250,7 @@ async fn reports_are_written() {
             .unwrap();
     assert_eq!(report["summary"]["passed"], 1);
     assert_eq!(report["cases"][0]["verdict"], "pass");
-    assert!(!report.to_string().contains("canary-token-123"));
+    assert!(!report.to_string().contains(TOKEN));
 }
 
 #[test]
@@ -293,4 +261,34 @@ fn list_prints_json_for_scripts() {
     let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items[0]["id"], "canned-patch");
     assert_eq!(items[0]["line"], 2);
+}
+
+#[tokio::test]
+async fn accepted_204_is_not_held_to_body_expectations() {
+    // RFC 7644 §3.5.2 allows 200 with the resource or 204: a case accepting both must
+    // not fail the server that picks 204 for the missing body.
+    let server = canned(204, json!({})).await;
+    let (out, _) = run_against(&server.uri(), "MUST", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("summary: 1 passed, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test]
+async fn unaccepted_204_still_fails_on_status() {
+    let server = canned(204, json!({})).await;
+    let dir = workdir(
+        &CASE
+            .replace("LEVEL", "MUST")
+            .replace("status: [200, 204]", "status: 200"),
+    );
+    let target = format!("{}/v2", server.uri());
+    let out = scimcert(&dir, &["run", "--target", &target, "--api", "scim"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("expected status 200, got 204"), "{text}");
+    assert!(text.contains("expected a JSON body"), "{text}");
 }

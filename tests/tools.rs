@@ -1,68 +1,34 @@
 //! Whole-program behaviour of the tools for people chasing a bug — `repro`, `record`
 //! and `diff` — against the built-in simulations and wiremock servers with canned
-//! answers. The repro of a canned failure is pinned by `tests/golden/repro.out`
+//! answers, and of `--target builtin:<profile>`, which `run` understands too. The repro of a canned failure is pinned by `tests/golden/repro.out`
 //! (regenerate with `SCIMCERT_BLESS=1`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::{
+    TOKEN, assert_exit, assert_golden, assert_usage_error, load, root, scimcert, shown, stdout,
+};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The token every run here gets in `SCIMCERT_TOKEN`; it must never be printed.
-const TOKEN: &str = "canary-token-123";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh folder with a copy of the response schemas and, when given, a case file.
-fn workdir(case_text: Option<&str>) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimcert-tools-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(dir.join("cases")).expect("temp dir");
-    std::fs::create_dir_all(dir.join("schemas")).expect("temp dir");
-    for entry in std::fs::read_dir(root().join("schemas")).expect("schemas") {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, dir.join("schemas").join(p.file_name().expect("name"))).expect("copy");
-    }
-    if let Some(text) = case_text {
-        std::fs::write(dir.join("cases/canned.yaml"), text).expect("write case");
-    }
-    dir
-}
-
-fn scimcert(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scimcert"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("SCIMCERT_TOKEN", TOKEN)
-        .env_remove("SCIMCERT_BASIC")
-        .output()
-        .expect("run scimcert")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Both streams, for assertion messages.
-fn shown(o: &Output) -> String {
-    format!("--- stdout\n{}\n--- stderr\n{}", stdout(o), stderr(o))
+/// `scimcert <args>` in the repository (its corpus, no configuration file).
+fn in_repo(args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.push("--no-config");
+    scimcert(&root(), &all)
 }
 
 // ---------------------------------------------------------------- repro
 
 #[test]
 fn repro_prints_the_curl_sequence_and_every_exchange() {
-    let out = scimcert(&root(), &["repro", "vmw-create-answers-200", "--no-config"]);
+    let out = in_repo(&["repro", "vmw-create-answers-200"]);
+    assert_exit(&out, 0);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert!(text.contains("curl sequence (secrets masked):"), "{text}");
     for line in ["# step 1 (create)", "# step 2 (read back)", "# cleanup 1"] {
         assert!(text.contains(line), "{line} missing:\n{text}");
@@ -91,20 +57,16 @@ fn repro_prints_the_curl_sequence_and_every_exchange() {
 #[test]
 fn repro_of_a_failure_shows_the_evidence_and_exits_1() {
     // The VMware case against the strict RFC 7644 simulation: 201 where 200 is expected.
-    let out = scimcert(
-        &root(),
-        &[
-            "repro",
-            "vmw-create-answers-200",
-            "--no-config",
-            "--target",
-            "builtin:rfc7644",
-            "--profile",
-            "vmware",
-        ],
-    );
+    let out = in_repo(&[
+        "repro",
+        "vmw-create-answers-200",
+        "--target",
+        "builtin:rfc7644",
+        "--profile",
+        "vmware",
+    ]);
+    assert_exit(&out, 1);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(
         text.contains("target:  builtin:rfc7644 (built-in scim simulation of profile rfc7644)"),
         "{text}"
@@ -127,11 +89,9 @@ fn repro_of_a_failure_shows_the_evidence_and_exits_1() {
 
 #[test]
 fn repro_of_an_unknown_case_suggests_close_ids_and_exits_2() {
-    let out = scimcert(&root(), &["repro", "vmw-create-answers-20", "--no-config"]);
-    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
-    let err = stderr(&out);
-    assert!(err.contains("no case `vmw-create-answers-20`"), "{err}");
-    assert!(err.contains("did you mean vmw-create-answers-200"), "{err}");
+    let out = in_repo(&["repro", "vmw-create-answers-20"]);
+    assert_usage_error(&out, "no case `vmw-create-answers-20`");
+    assert_usage_error(&out, "did you mean vmw-create-answers-200");
     assert!(stdout(&out).is_empty(), "nothing may run: {}", stdout(&out));
 }
 
@@ -213,7 +173,7 @@ fn normalise(text: &str, uri: &str) -> String {
 #[tokio::test]
 async fn repro_against_a_server_masks_the_token_everywhere() {
     let server = canned_server().await;
-    let dir = workdir(Some(CANNED_CASE));
+    let dir = common::workdir_with_case("tools", "canned.yaml", CANNED_CASE);
     let target = format!("{}/v2", server.uri());
     let out = scimcert(
         &dir,
@@ -225,43 +185,45 @@ async fn repro_against_a_server_masks_the_token_everywhere() {
             "--no-discovery",
         ],
     );
+    assert_exit(&out, 1);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(!text.contains(TOKEN), "the token leaked:\n{text}");
     assert!(text.contains("-H 'Authorization: Bearer ***'"), "{text}");
     assert!(text.contains("< x-echo: Bearer ***"), "{text}");
     assert!(text.contains("\"token\": \"***\""), "{text}");
-    let golden = root().join("tests/golden/repro.out");
-    let normalised = normalise(&text, &server.uri());
-    if std::env::var_os("SCIMCERT_BLESS").is_some() {
-        std::fs::write(&golden, &normalised).expect("bless");
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert!(
-        expected == normalised,
-        "repro output differs from {}:\n--- expected\n{expected}\n--- actual\n{normalised}",
-        golden.display()
-    );
+    assert_golden("repro.out", &normalise(&text, &server.uri()));
 }
 
 // ---------------------------------------------------------------- record
 
-fn load(path: &Path) -> scimcert::case::Corpus {
-    let schemas =
-        scimcert::check::SchemaRegistry::load_dir(&root().join("schemas")).expect("schemas");
-    scimcert::case::load_path(path, &schemas.names())
-        .unwrap_or_else(|e| panic!("{} does not load:\n{e}", path.display()))
+/// `scimcert record --no-config <args>` in `dir`.
+fn record(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["record", "--no-config"];
+    all.extend_from_slice(args);
+    scimcert(dir, &all)
+}
+
+/// Runs the one case in `cases` (a file in `dir`) with `target_args` and asserts that
+/// it passes.
+fn assert_replays_green(dir: &Path, cases: &str, target_args: &[&str]) {
+    let mut args = vec!["run", "--cases", cases];
+    args.extend_from_slice(target_args);
+    let replay = scimcert(dir, &args);
+    assert_exit(&replay, 0);
+    assert!(
+        stdout(&replay).contains("1 passed, 0 failed, 0 warned"),
+        "{}",
+        shown(&replay)
+    );
 }
 
 #[test]
 fn record_writes_a_case_that_loads_and_replays_green() {
-    let dir = workdir(None);
+    let dir = common::workdir("tools");
     let body = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"rec-bjensen","name":{"givenName":"Barbara"},"emails":[{"value":"b@example.com","primary":true}]}"#;
-    let out = scimcert(
+    let out = record(
         &dir,
         &[
-            "record",
-            "--no-config",
             "--profile",
             "vmware",
             "-X",
@@ -273,7 +235,7 @@ fn record_writes_a_case_that_loads_and_replays_green() {
             "cases/recorded/create.yaml",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    assert_exit(&out, 0);
     let file = dir.join("cases/recorded/create.yaml");
     let text = std::fs::read_to_string(&file).expect("written");
     assert!(
@@ -297,46 +259,17 @@ fn record_writes_a_case_that_loads_and_replays_green() {
     assert_eq!(body["meta"]["version"], "#string");
     assert_eq!(case.cleanup[0].request.path.value, "/Users/{{ user_id }}");
 
-    let replay = scimcert(
+    assert_replays_green(
         &dir,
-        &[
-            "run",
-            "--no-config",
-            "--cases",
-            "cases/recorded/create.yaml",
-            "--profile",
-            "vmware",
-        ],
-    );
-    assert_eq!(replay.status.code(), Some(0), "{}", shown(&replay));
-    assert!(
-        stdout(&replay).contains("1 passed, 0 failed, 0 warned"),
-        "{}",
-        shown(&replay)
+        "cases/recorded/create.yaml",
+        &["--no-config", "--profile", "vmware"],
     );
 
     // An existing file is kept unless --force.
-    let again = |extra: &[&str]| {
-        let mut args = vec![
-            "record",
-            "--no-config",
-            "/Users",
-            "--out",
-            "cases/recorded/create.yaml",
-        ];
-        args.extend_from_slice(extra);
-        scimcert(&dir, &args)
-    };
-    let refused = again(&[]);
-    assert_eq!(refused.status.code(), Some(2), "{}", shown(&refused));
-    assert!(
-        stderr(&refused).contains("give --force"),
-        "{}",
-        shown(&refused)
-    );
+    let again = ["/Users", "--out", "cases/recorded/create.yaml"];
+    assert_usage_error(&record(&dir, &again), "give --force");
     assert_eq!(std::fs::read_to_string(&file).expect("kept"), text);
-    let forced = again(&["--force"]);
-    assert_eq!(forced.status.code(), Some(0), "{}", shown(&forced));
+    assert_exit(&record(&dir, &[&again[..], &["--force"]].concat()), 0);
     assert_ne!(std::fs::read_to_string(&file).expect("rewritten"), text);
 }
 
@@ -344,7 +277,7 @@ fn record_writes_a_case_that_loads_and_replays_green() {
 fn record_from_curl_lines_captures_ids_and_replays_green() {
     // Fabric ids are `User_<n>`; the file names one an earlier run created, which is
     // taken for the user the first line creates now.
-    let dir = workdir(None);
+    let dir = common::workdir("tools");
     let create = r#"{"profile":"Subscriber","scimAttributes":{"userName":"rec-fabric-user","name":{"givenName":"Barbara","familyName":"Jensen"}}}"#;
     let patch = r#"{"profile":"Subscriber","Operations":[{"operation":"replace","path":"scimAttributes:displayName","value":"Babs"}]}"#;
     let curl = format!(
@@ -354,11 +287,9 @@ fn record_from_curl_lines_captures_ids_and_replays_green() {
          curl -sS -i 'http://127.0.0.1:1/userManagement/v1/user?filter=userName%20eq%20%22rec-fabric-user%22'\n"
     );
     std::fs::write(dir.join("seq.sh"), curl).expect("curl file");
-    let out = scimcert(
+    let out = record(
         &dir,
         &[
-            "record",
-            "--no-config",
             "--profile",
             "fabric",
             "--from",
@@ -367,7 +298,7 @@ fn record_from_curl_lines_captures_ids_and_replays_green() {
             "cases/fabric.yaml",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("(id User_977 in seq.sh:3 is taken for the one created here"),
         "{}",
@@ -395,19 +326,11 @@ fn record_from_curl_lines_captures_ids_and_replays_green() {
     assert_eq!(found[0]["id"], "{{ user_id }}");
     assert!(case.cleanup.is_empty(), "the Fabric API has no DELETE");
 
-    let replay = scimcert(
+    assert_replays_green(
         &dir,
-        &[
-            "run",
-            "--no-config",
-            "--cases",
-            "cases/fabric.yaml",
-            "--profile",
-            "fabric",
-        ],
+        "cases/fabric.yaml",
+        &["--no-config", "--profile", "fabric"],
     );
-    assert_eq!(replay.status.code(), Some(0), "{}", shown(&replay));
-    assert!(stdout(&replay).contains("1 passed"), "{}", shown(&replay));
 }
 
 #[tokio::test]
@@ -436,7 +359,7 @@ async fn record_against_a_server_replays_green_against_it() {
         .expect(2)
         .mount(&server)
         .await;
-    let dir = workdir(None);
+    let dir = common::workdir("tools");
     let base = format!("{}/v2", server.uri());
     let curl = format!(
         "curl -X POST '{base}/Users' -d '{{\"userName\":\"u1\"}}'\n\
@@ -458,7 +381,7 @@ async fn record_against_a_server_replays_green_against_it() {
             "rec.yaml",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    assert_exit(&out, 0);
     // The recording deletes the user it created, as the case's cleanup will.
     assert!(
         stdout(&out).contains("cleanup: DELETE /Users/42 → 204"),
@@ -485,100 +408,47 @@ async fn record_against_a_server_replays_green_against_it() {
     assert_eq!(created["meta"]["created"], "#datetime");
     assert_eq!(created["meta"]["location"], "#string");
 
-    let replay = scimcert(
+    assert_replays_green(
         &dir,
-        &[
-            "run",
-            "--cases",
-            "rec.yaml",
-            "--target",
-            &base,
-            "--api",
-            "scim",
-            "--no-discovery",
-        ],
+        "rec.yaml",
+        &["--target", &base, "--api", "scim", "--no-discovery"],
     );
-    assert_eq!(replay.status.code(), Some(0), "{}", shown(&replay));
-    assert!(stdout(&replay).contains("1 passed"), "{}", shown(&replay));
 }
 
 #[test]
 fn record_refuses_bad_input_before_sending() {
-    let dir = workdir(None);
+    let dir = common::workdir("tools");
+    std::fs::write(dir.join("bad.sh"), "curl http://h/x\nwget http://h/y\n").expect("write");
     for (args, expected) in [
-        (vec!["record", "--no-config", "--out", "x.yaml"], "required"),
+        (vec![], "required"),
+        (vec!["Users"], "must start with `/`"),
+        (vec!["/Users", "--id", "a b"], "--id `a b`"),
+        (vec!["--from", "missing.sh"], "cannot read missing.sh"),
         (
-            vec!["record", "--no-config", "Users", "--out", "x.yaml"],
-            "must start with `/`",
-        ),
-        (
-            vec![
-                "record",
-                "--no-config",
-                "/Users",
-                "--out",
-                "x.yaml",
-                "--id",
-                "a b",
-            ],
-            "--id `a b`",
-        ),
-        (
-            vec![
-                "record",
-                "--no-config",
-                "--from",
-                "missing.sh",
-                "--out",
-                "x.yaml",
-            ],
-            "cannot read missing.sh",
+            vec!["--from", "bad.sh"],
+            "bad.sh:2: expected a `curl` command",
         ),
     ] {
-        let out = scimcert(&dir, &args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", shown(&out));
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", shown(&out));
-        assert!(!dir.join("x.yaml").exists());
+        let args = [&args[..], &["--out", "x.yaml"]].concat();
+        assert_usage_error(&record(&dir, &args), expected);
+        assert!(!dir.join("x.yaml").exists(), "{args:?}");
     }
-    std::fs::write(dir.join("bad.sh"), "curl http://h/x\nwget http://h/y\n").expect("write");
-    let out = scimcert(
-        &dir,
-        &[
-            "record",
-            "--no-config",
-            "--from",
-            "bad.sh",
-            "--out",
-            "x.yaml",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
-    assert!(
-        stderr(&out).contains("bad.sh:2: expected a `curl` command"),
-        "{}",
-        shown(&out)
-    );
 }
 
 // ---------------------------------------------------------------- diff
 
+/// `scimcert diff` in the repository between targets `a` and `b`.
+fn diff(a: &str, b: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["diff", "--target", a, "--target", b];
+    args.extend_from_slice(extra);
+    in_repo(&args)
+}
+
 #[test]
 fn diff_of_vmware_and_rfc7644_reports_the_documented_deviations() {
-    let out = scimcert(
-        &root(),
-        &[
-            "diff",
-            "--no-config",
-            "--target",
-            "builtin:vmware",
-            "--target",
-            "builtin:rfc7644",
-            "--case",
-            "vmw-*",
-        ],
-    );
+    let out = diff("builtin:vmware", "builtin:rfc7644", &["--case", "vmw-*"]);
+    assert_exit(&out, 1);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(text.contains("A: builtin:vmware"), "{text}");
     assert!(text.contains("B: builtin:rfc7644"), "{text}");
     let block = text
@@ -603,15 +473,10 @@ fn diff_of_vmware_and_rfc7644_reports_the_documented_deviations() {
     // Volatile values never show up as differences.
     assert!(!text.contains("+  \"id\""), "{text}");
 
-    let verdicts = scimcert(
-        &root(),
+    let verdicts = diff(
+        "builtin:vmware",
+        "builtin:rfc7644",
         &[
-            "diff",
-            "--no-config",
-            "--target",
-            "builtin:vmware",
-            "--target",
-            "builtin:rfc7644",
             "--case",
             "vmw-create-answers-200",
             "--case",
@@ -619,7 +484,7 @@ fn diff_of_vmware_and_rfc7644_reports_the_documented_deviations() {
             "--verdicts-only",
         ],
     );
-    assert_eq!(verdicts.status.code(), Some(1), "{}", shown(&verdicts));
+    assert_exit(&verdicts, 1);
     assert!(
         !stdout(&verdicts).contains("responses:"),
         "{}",
@@ -636,19 +501,9 @@ fn diff_of_vmware_and_rfc7644_reports_the_documented_deviations() {
 fn diff_of_a_simulation_with_itself_finds_nothing() {
     // Every SCIM case: ids, dates, versions and the run's names differ between the two
     // simulations and must all be normalised away.
-    let out = scimcert(
-        &root(),
-        &[
-            "diff",
-            "--no-config",
-            "--target",
-            "builtin:vmware",
-            "--target",
-            "builtin:vmware",
-        ],
-    );
+    let out = diff("builtin:vmware", "builtin:vmware", &[]);
+    assert_exit(&out, 0);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert!(!text.contains("DIFF"), "{text}");
     assert!(
         regex::Regex::new(r"summary: no difference in \d{3} case\(s\)")
@@ -660,47 +515,60 @@ fn diff_of_a_simulation_with_itself_finds_nothing() {
 
 #[test]
 fn diff_needs_two_targets_of_one_api() {
-    let one = scimcert(
-        &root(),
-        &["diff", "--no-config", "--target", "builtin:vmware"],
-    );
-    assert_eq!(one.status.code(), Some(2), "{}", shown(&one));
+    let one = in_repo(&["diff", "--target", "builtin:vmware"]);
+    assert_usage_error(&one, "give --target twice");
+    let mixed = diff("builtin:vmware", "builtin:fabric", &[]);
+    assert_usage_error(&mixed, "fabric simulation speaks the idm api");
+    let unknown = diff("builtin:nope", "builtin:vmware", &[]);
+    assert_usage_error(&unknown, "unknown profile `nope`");
+}
+
+// ---------------------------------------------------------------- builtin targets
+
+#[test]
+fn run_takes_a_builtin_target_as_the_tools_do() {
+    // One simulation under another profile's expectations, as with repro and diff.
+    let out = in_repo(&[
+        "run",
+        "--target",
+        "builtin:rfc7644",
+        "--profile",
+        "vmware",
+        "--case",
+        "vmw-create-answers-200",
+    ]);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
     assert!(
-        stderr(&one).contains("give --target twice"),
-        "{}",
-        shown(&one)
+        text.contains(
+            "1 case run(s) against builtin:rfc7644 (built-in scim simulation of profile rfc7644)"
+        ),
+        "{text}"
     );
-    let mixed = scimcert(
-        &root(),
-        &[
-            "diff",
-            "--no-config",
-            "--target",
-            "builtin:vmware",
-            "--target",
-            "builtin:fabric",
-        ],
-    );
-    assert_eq!(mixed.status.code(), Some(2), "{}", shown(&mixed));
     assert!(
-        stderr(&mixed).contains("fabric simulation speaks the idm api"),
-        "{}",
-        shown(&mixed)
+        text.contains("FAIL  scim::vmw-create-answers-200 [vmware]"),
+        "{text}"
     );
-    let unknown = scimcert(
-        &root(),
-        &[
-            "diff",
-            "--target",
-            "builtin:nope",
-            "--target",
-            "builtin:vmware",
-        ],
-    );
-    assert_eq!(unknown.status.code(), Some(2), "{}", shown(&unknown));
     assert!(
-        stderr(&unknown).contains("unknown profile `nope`"),
-        "{}",
-        shown(&unknown)
+        text.contains("fail: status: expected status 200, got 201"),
+        "{text}"
     );
+
+    // Alone, it runs the cases of its API and profile, as `--profile` does.
+    let own = in_repo(&[
+        "run",
+        "--target",
+        "builtin:vmware",
+        "--case",
+        "vmw-create-answers-200",
+        "--case",
+        "idm-err-readonly-token",
+    ]);
+    assert_exit(&own, 0);
+    assert!(stdout(&own).contains("1 case run(s)"), "{}", shown(&own));
+
+    let mixed = in_repo(&["run", "--target", "builtin:fabric", "--profile", "vmware"]);
+    assert_usage_error(&mixed, "the fabric simulation speaks the idm api");
+    let unknown = in_repo(&["run", "--target", "builtin:nope"]);
+    assert_usage_error(&unknown, "unknown profile `nope`");
 }

@@ -24,11 +24,12 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// `scimcert.toml`; a flag overrides the file. No flag takes a secret.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
-    /// Base URL of a real server's API (e.g. https://host/usergroup/t/T/scim/v2); without
-    /// it (here or in the config file), cases run against the built-in simulations.
+    /// Base URL of a real server's API (e.g. https://host/usergroup/t/T/scim/v2), or
+    /// `builtin:<profile>` for one built-in simulation; without it (here or in the config
+    /// file), cases run against the built-in simulations.
     #[arg(long)]
     pub target: Option<String>,
-    /// API of the real target.
+    /// API of the real target (without one: of the built-in simulations to use).
     #[arg(long, value_enum)]
     pub api: Option<ApiArg>,
     /// Expectation profile (default: every profile with the simulations; the API's
@@ -141,7 +142,7 @@ fn check_url(url: &str, what: &str) -> Result<(), CliError> {
 }
 
 /// The password in a URL's `user:pass@`, if any (a secret to mask).
-fn url_password(url: &str) -> Option<String> {
+pub(super) fn url_password(url: &str) -> Option<String> {
     reqwest::Url::parse(url)
         .ok()
         .and_then(|u| u.password().map(str::to_string))
@@ -283,23 +284,6 @@ impl TargetArgs {
             user_name_domain: file_ref.and_then(|c| c.user_name_domain.clone()),
             auth,
         })
-    }
-
-    /// The HTTP client these flags (and the config file) ask for.
-    pub fn client(&self) -> Result<HttpClient, CliError> {
-        self.resolve()?.client()
-    }
-
-    /// The extra headers and case variables (config file, then `-H` and `--var`).
-    pub fn headers_and_vars(&self) -> Result<(Vec<(String, String)>, Vars), CliError> {
-        let settings = self.resolve()?;
-        Ok((settings.headers, settings.vars))
-    }
-
-    /// The real server named by `--target` or the config file (None: the built-in
-    /// simulations), authenticated, with its capabilities discovered unless turned off.
-    pub async fn real_target(&self, client: &HttpClient) -> Result<Option<Target>, CliError> {
-        self.resolve()?.real_target(client).await
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use clap::{ArgAction, ArgMatches, Args, FromArgMatches};
 
+use super::target::url_password;
 use super::{
     CliError, SelectArgs, TargetArgs, TargetSettings, load_selected, parse_pairs, short_run_id,
 };
@@ -151,7 +152,7 @@ impl TargetPlan {
 
 /// Masks the run's secrets (credentials from the environment and the configuration
 /// file, tokens the client fetched) and the `user:pass@` of URLs in `text`.
-fn redactor(client: &HttpClient) -> impl Fn(&str) -> String + '_ {
+pub(super) fn redactor(client: &HttpClient) -> impl Fn(&str) -> String + '_ {
     move |t: &str| crate::run::secret::strip_userinfo(&client.secrets().redact(t))
 }
 
@@ -681,11 +682,8 @@ pub async fn diff(args: &DiffArgs) -> Result<i32, CliError> {
     // One client for both sides (the flags are shared); B's URL password is a secret too.
     let client = plans[0].client()?;
     for plan in &plans[1..] {
-        if let Some(url) = &plan.settings.target
-            && let Ok(u) = reqwest::Url::parse(url)
-            && let Some(password) = u.password()
-        {
-            client.secrets().add(password);
+        if let Some(password) = plan.settings.target.as_deref().and_then(url_password) {
+            client.secrets().add(&password);
         }
     }
     let mut sides = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::check::Verdict;
+use crate::check::{Failure, Verdict};
 use crate::report::{Tally, curl};
 use crate::run::{CaseReport, StepReport};
 
@@ -100,34 +100,7 @@ pub fn render_step_evidence(out: &mut String, step: &StepReport, color: bool) {
         let _ = writeln!(out, "    error: {e}");
     }
     for f in &step.failures {
-        let grade = if f.grade == Verdict::Fail {
-            paint("fail", "31", color)
-        } else {
-            paint("warn", "33", color)
-        };
-        let _ = writeln!(out, "    {grade}: {}: {}", f.what, f.message);
-        let _ = writeln!(out, "      --> {}", f.pos);
-        if let Some(text) = &f.line_text {
-            let _ = writeln!(out, "       {:>4} | {text}", f.pos.line);
-        }
-        for m in &f.mismatches {
-            let at = if m.pointer.is_empty() {
-                "(body)"
-            } else {
-                m.pointer.as_str()
-            };
-            let _ = writeln!(out, "      {at}: expected {}, got {}", m.expected, m.actual);
-        }
-        if let Some(diff) = &f.diff {
-            for line in diff.lines() {
-                let shown = match line.chars().next() {
-                    Some('-') if !line.starts_with("---") => paint(line, "31", color),
-                    Some('+') if !line.starts_with("+++") => paint(line, "32", color),
-                    _ => line.to_string(),
-                };
-                let _ = writeln!(out, "      {shown}");
-            }
-        }
+        render_failure(out, f, "    ", color);
     }
     if let Some(resp) = &step.response {
         let _ = writeln!(out, "    response: {}", resp.status);
@@ -143,6 +116,43 @@ pub fn render_step_evidence(out: &mut String, step: &StepReport, color: bool) {
             for line in resp.body_text(BODY_PREVIEW).lines() {
                 let _ = writeln!(out, "      {line}");
             }
+        }
+    }
+}
+
+/// One failed expectation, each line after `indent`: grade and message, the
+/// `file:line:col` with the case line, expected vs actual by JSON pointer, the diff.
+pub fn render_failure(out: &mut String, f: &Failure, indent: &str, color: bool) {
+    let grade = if f.grade == Verdict::Fail {
+        paint("fail", "31", color)
+    } else {
+        paint("warn", "33", color)
+    };
+    let _ = writeln!(out, "{indent}{grade}: {}: {}", f.what, f.message);
+    let _ = writeln!(out, "{indent}  --> {}", f.pos);
+    if let Some(text) = &f.line_text {
+        let _ = writeln!(out, "{indent}   {:>4} | {text}", f.pos.line);
+    }
+    for m in &f.mismatches {
+        let at = if m.pointer.is_empty() {
+            "(body)"
+        } else {
+            m.pointer.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "{indent}  {at}: expected {}, got {}",
+            m.expected, m.actual
+        );
+    }
+    if let Some(diff) = &f.diff {
+        for line in diff.lines() {
+            let shown = match line.chars().next() {
+                Some('-') if !line.starts_with("---") => paint(line, "31", color),
+                Some('+') if !line.starts_with("+++") => paint(line, "32", color),
+                _ => line.to_string(),
+            };
+            let _ = writeln!(out, "{indent}  {shown}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! redrawn in place (`\r` + clear line) as cases finish and cleared before the results
 //! are printed. Plain ANSI; drawn only when the caller hands it a terminal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::check::Verdict;
@@ -15,7 +15,26 @@ const MIN_REDRAW: Duration = Duration::from_millis(50);
 /// Width of the bar in characters.
 const BAR_WIDTH: usize = 16;
 /// Carriage return and "erase the whole line".
-const CLEAR_LINE: &str = "\r\x1b[2K";
+pub const CLEAR_LINE: &str = "\r\x1b[2K";
+
+/// Whether stderr is a terminal a progress line can be drawn on (not a `dumb` one).
+pub fn stderr_is_live() -> bool {
+    is_live(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+/// A terminal that understands the escapes (`TERM` is not `dumb`).
+fn is_live(is_terminal: bool, term: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && term.is_none_or(|t| t != "dumb")
+}
+
+/// What to write before a message on stderr so that it does not share a line with a
+/// progress line drawn there: [`CLEAR_LINE`] on a live terminal, else nothing.
+pub fn line_start() -> &'static str {
+    if stderr_is_live() { CLEAR_LINE } else { "" }
+}
 
 /// The progress line of one run.
 pub struct Progress<W: Write> {
@@ -193,6 +212,15 @@ mod tests {
         // The last case is always drawn, however fast it came.
         assert!(text.contains("4/4 pass 2 fail 1"), "{text:?}");
         assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
+    }
+
+    #[test]
+    fn only_a_terminal_that_is_not_dumb_is_drawn_on() {
+        use std::ffi::OsStr;
+        assert!(is_live(true, Some(OsStr::new("xterm-256color"))));
+        assert!(is_live(true, None));
+        assert!(!is_live(true, Some(OsStr::new("dumb"))));
+        assert!(!is_live(false, Some(OsStr::new("xterm"))));
     }
 
     #[test]

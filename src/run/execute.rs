@@ -648,8 +648,10 @@ pub async fn run_all_with_progress(
     // First Ctrl-C: stop starting steps, but clean up what was created; second: leave.
     let watcher = tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
+            // A progress line may be drawn on stderr: start the message on a line of its own.
             eprintln!(
-                "scimcert: interrupted; cleaning up fixtures (press Ctrl-C again to quit at once)"
+                "{}scimcert: interrupted; cleaning up fixtures (press Ctrl-C again to quit at once)",
+                crate::report::progress::line_start()
             );
             request_stop();
             if tokio::signal::ctrl_c().await.is_ok() {

@@ -439,46 +439,9 @@ fn mask_value(v: &str) -> String {
     }
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// A `curl` command reproducing `req`, secrets masked.
-pub fn curl(req: &HttpRequest) -> String {
-    let req = masked(req);
-    let mut out = format!("curl -sS -i -X {} {}", req.method, shell_quote(&req.url));
-    for (k, v) in &req.headers {
-        out.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
-    }
-    if let Some(body) = &req.body {
-        out.push_str(&format!(" --data-raw {}", shell_quote(body)));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn req() -> HttpRequest {
-        HttpRequest {
-            method: "PATCH".into(),
-            url: "http://h/Users/1".into(),
-            headers: vec![
-                ("Authorization".into(), "Bearer s3cr3t".into()),
-                ("Content-Type".into(), "application/scim+json".into()),
-            ],
-            body: Some("{\"a\":\"it's\"}".into()),
-        }
-    }
-
-    #[test]
-    fn curl_masks_the_token_and_quotes_the_body() {
-        let c = curl(&req());
-        assert!(!c.contains("s3cr3t"), "{c}");
-        assert!(c.contains("'Authorization: Bearer ***'"), "{c}");
-        assert!(c.contains(r#"--data-raw '{"a":"it'\''s"}'"#), "{c}");
-    }
 
     #[tokio::test]
     async fn refused_port_is_a_connect_error() {

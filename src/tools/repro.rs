@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::case::load::LoadedCase;
 use crate::case::model::Step;
-use crate::check::{Failure, Verdict};
-use crate::report::console::render_line;
+use crate::check::Verdict;
+use crate::report::console::{render_failure, render_line};
 use crate::report::curl;
 use crate::run::http::HttpResponse;
 use crate::run::target::Target;
@@ -145,7 +145,7 @@ impl Repro<'_> {
                 }
             }
             for f in &sr.failures {
-                render_failure(out, f, self.color);
+                render_failure(out, f, "  ", self.color);
             }
         }
     }
@@ -215,31 +215,4 @@ pub fn captures(step: &Step, resp: &HttpResponse) -> Vec<(String, String)> {
             value.map(|v| (name.clone(), v))
         })
         .collect()
-}
-
-fn render_failure(out: &mut String, f: &Failure, color: bool) {
-    let grade = match (f.grade, color) {
-        (Verdict::Fail, true) => "\x1b[31mfail\x1b[0m",
-        (Verdict::Fail, false) => "fail",
-        (_, true) => "\x1b[33mwarn\x1b[0m",
-        (_, false) => "warn",
-    };
-    let _ = writeln!(out, "  {grade}: {}: {}", f.what, f.message);
-    let _ = writeln!(out, "    --> {}", f.pos);
-    if let Some(text) = &f.line_text {
-        let _ = writeln!(out, "     {:>4} | {text}", f.pos.line);
-    }
-    for m in &f.mismatches {
-        let at = if m.pointer.is_empty() {
-            "(body)"
-        } else {
-            m.pointer.as_str()
-        };
-        let _ = writeln!(out, "    {at}: expected {}, got {}", m.expected, m.actual);
-    }
-    if let Some(diff) = &f.diff {
-        for line in diff.lines() {
-            let _ = writeln!(out, "    {line}");
-        }
-    }
 }
