@@ -734,23 +734,29 @@ impl Engine<'_> {
                 .map(|(urn, defs)| (Some(urn.as_str()), defs.as_slice())),
         );
         for (container, defs) in schemas {
-            let lookup = |root: &Map<String, Value>, name: &str| -> Option<Value> {
+            fn lookup<'m>(
+                container: Option<&str>,
+                root: &'m Map<String, Value>,
+                name: &str,
+            ) -> Option<&'m Value> {
                 let holder = match container {
                     None => Some(root),
                     Some(urn) => get_ci(root, urn).and_then(Value::as_object),
                 };
-                holder.and_then(|h| get_ci(h, name)).cloned()
-            };
+                holder.and_then(|h| get_ci(h, name))
+            }
             for def in defs {
-                let (old, new) = (lookup(before, &def.name), lookup(after, &def.name));
-                let was_set = old.as_ref().is_some_and(|v| !is_unassigned(v));
-                let is_set = new.as_ref().is_some_and(|v| !is_unassigned(v));
+                let (old, new) = (
+                    lookup(container, before, &def.name),
+                    lookup(container, after, &def.name),
+                );
+                let was_set = old.is_some_and(|v| !is_unassigned(v));
+                let is_set = new.is_some_and(|v| !is_unassigned(v));
                 if def.required && was_set && !is_set {
                     return Err(mutability(format!("{} is required", def.name)));
                 }
                 // RFC 7643 §4.1.1: "Each User MUST include a non-empty userName value."
                 let blank = new
-                    .as_ref()
                     .and_then(Value::as_str)
                     .is_some_and(|s| s.trim().is_empty());
                 if def.required && old != new && blank {
@@ -774,12 +780,12 @@ impl Engine<'_> {
     /// holds attributes, and dropped (with its empty object) when it holds none.
     fn sync_extensions(&self, before: &Map<String, Value>, after: &mut Map<String, Value>) {
         for (urn, _) in &self.schema.extensions {
-            let old = get_ci(before, urn).cloned();
-            let new = get_ci(after, urn).cloned();
+            let old = get_ci(before, urn);
+            let new = get_ci(after, urn);
             if old == new {
                 continue;
             }
-            let present = new.as_ref().is_some_and(|v| !is_unassigned(v));
+            let present = new.is_some_and(|v| !is_unassigned(v));
             if !present {
                 remove_ci(after, urn);
             }
