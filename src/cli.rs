@@ -16,7 +16,8 @@ use crate::exit;
 use crate::report;
 use crate::run::execute::{RunContext, SnapshotMode, run_all_with_progress};
 use crate::run::{BuiltinTargets, Target};
-use crate::sim::{SimOptions, Simulation};
+use crate::sim::SimOptions;
+use crate::sim::standalone::StandaloneSimulation;
 
 mod target;
 mod tools;
@@ -795,7 +796,7 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     }
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| CliError::runtime(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
-    let sim = Simulation::start_on(listener, options.clone())
+    let sim = StandaloneSimulation::start_on(listener, options.clone())
         .await
         .map_err(|e| CliError::runtime(e.to_string()))?;
     println!(

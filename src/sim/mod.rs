@@ -23,6 +23,9 @@ use crate::api::{Api, Profile};
 pub mod fault;
 pub mod idm;
 pub mod scim;
+pub mod standalone;
+
+pub use standalone::{StandaloneSimulation, serve};
 
 /// Bearer token with full rights that the built-in simulations accept by default.
 pub const DEFAULT_TOKEN: &str = "scimcert-sim-token";
@@ -176,14 +179,8 @@ impl Simulation {
         listener: TcpListener,
         options: SimOptions,
     ) -> Result<Simulation, SimError> {
-        let handler: Arc<dyn Handler> = match options.api {
-            Api::Scim => Arc::new(scim::ScimSim::new(&options)),
-            Api::Idm => Arc::new(idm::IdmSim::new(&options)?),
-        };
-        let faults = Arc::new(fault::FaultInjector::new(
-            options.faults.clone(),
-            options.allow_fault_header,
-        ));
+        let adapter = Adapter::new(&options)?;
+        let faults = Arc::clone(&adapter.faults);
         let server = MockServer::builder()
             .listener(listener)
             .disable_request_recording()
@@ -199,11 +196,7 @@ impl Simulation {
         .mount(&server)
         .await;
         Mock::given(wiremock::matchers::any())
-            .respond_with(Adapter {
-                handler,
-                faults,
-                body_limit: options.body_limit,
-            })
+            .respond_with(adapter)
             .mount(&server)
             .await;
         Ok(Simulation { server, options })
@@ -223,12 +216,6 @@ impl Simulation {
     pub fn options(&self) -> &SimOptions {
         &self.options
     }
-}
-
-/// Starts a simulation on `127.0.0.1:port` (`0` picks a free port), for `scimcert mock`.
-pub async fn serve(options: SimOptions, port: u16) -> Result<Simulation, SimError> {
-    let listener = TcpListener::bind(("127.0.0.1", port))?;
-    Simulation::start_on(listener, options).await
 }
 
 impl From<&Request> for SimRequest {
@@ -306,7 +293,7 @@ impl Match for DropMatcher {
     }
 }
 
-/// Serves a [`Handler`] through wiremock, injecting faults first.
+/// Serves a [`Handler`] (through wiremock or [`standalone`]), injecting faults first.
 struct Adapter {
     handler: Arc<dyn Handler>,
     faults: Arc<fault::FaultInjector>,
@@ -314,7 +301,33 @@ struct Adapter {
 }
 
 impl Adapter {
+    /// The handler, fault injector and limits `options` ask for.
+    fn new(options: &SimOptions) -> Result<Adapter, SimError> {
+        let handler: Arc<dyn Handler> = match options.api {
+            Api::Scim => Arc::new(scim::ScimSim::new(options)),
+            Api::Idm => Arc::new(idm::IdmSim::new(options)?),
+        };
+        Ok(Adapter {
+            handler,
+            faults: Arc::new(fault::FaultInjector::new(
+                options.faults.clone(),
+                options.allow_fault_header,
+            )),
+            body_limit: options.body_limit,
+        })
+    }
+
     fn answer(&self, request: &SimRequest) -> (SimResponse, Option<Duration>) {
+        self.answer_sized(request, request.body.len())
+    }
+
+    /// Like [`Adapter::answer`] for a request whose body is `body_len` bytes long, of
+    /// which `request.body` may hold none when it was too large to read.
+    fn answer_sized(
+        &self,
+        request: &SimRequest,
+        body_len: usize,
+    ) -> (SimResponse, Option<Duration>) {
         let fault = match self.faults.decide(
             &request.method,
             &request.path,
@@ -337,12 +350,11 @@ impl Adapter {
                     body: None,
                 }
             }
-        } else if request.body.len() > self.body_limit {
+        } else if body_len > self.body_limit {
             self.handler.error(
                 413,
                 &format!(
-                    "request body of {} bytes exceeds the limit of {} bytes",
-                    request.body.len(),
+                    "request body of {body_len} bytes exceeds the limit of {} bytes",
                     self.body_limit
                 ),
             )
