@@ -207,7 +207,15 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
         Some(i) => &first[..i],
         None => first,
     };
-    msg.trim_start_matches("error: ").to_string()
+    let msg = msg.trim_start_matches("error: ");
+    // serde-saphyr's resource guard names its internal counter; say what it means.
+    if let Some(detail) = msg.strip_prefix("budget breached: ") {
+        if detail.starts_with("Depth") {
+            return "YAML nested too deeply (at most 64 levels)".to_string();
+        }
+        return format!("case file too large or complex for the YAML parser's limits ({detail})");
+    }
+    msg.to_string()
 }
 
 fn valid_id(id: &str) -> bool {
@@ -556,6 +564,18 @@ mod tests {
         assert!(d.message.contains("titel"), "{}", d.message);
         assert_eq!((d.pos.line, d.pos.col), (3, 3));
         assert_eq!(d.line_text.as_deref(), Some("  titel: x"));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_plain_error_at_its_position() {
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let text = GOOD.replace(
+            "{method: GET, path: /Users}",
+            &format!("{{method: PATCH, path: /Users/1, body: {deep}}}"),
+        );
+        let d = one_error(&text);
+        assert!(d.message.contains("nested too deeply"), "{}", d.message);
+        assert_eq!(d.pos.line, 6);
     }
 
     #[test]
