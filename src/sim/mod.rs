@@ -2,7 +2,9 @@
 //!
 //! Each API is a [`Handler`]: a plain function from [`SimRequest`] to [`SimResponse`]
 //! over a shared in-memory store, testable without HTTP. [`Simulation::start`] serves a
-//! handler on a wiremock `MockServer` (request recording off, so memory stays constant).
+//! handler on a wiremock `MockServer` for runs and tests; [`standalone`] serves the same
+//! adapter on a plain hyper server for `scimcert mock`, whose memory must stay bounded
+//! over millions of requests (wiremock keeps every request a mock matched).
 //!
 //! Note to the simulation authors: [`Handler::error`] renders an error in the API's own
 //! shape. The adapter calls it for answers it gives without the handler (413 for an
