@@ -189,10 +189,11 @@ impl TargetArgs {
                 None => None,
             },
         };
-        if target.is_none() && api.is_some() {
+        // `api` in the file without a server narrows a run to that API's simulations (as
+        // `--api` does through `TargetPlan`); a bare `--api` here has no target to describe.
+        if target.is_none() && self.api.is_some() {
             return Err(CliError::usage(
-                "--api (or `api` in the config file) only goes with a target (--target, or \
-                 base_url/host in the config file)",
+                "--api only goes with a target (--target, or base_url/host in the config file)",
             ));
         }
 
