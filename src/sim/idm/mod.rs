@@ -224,17 +224,7 @@ impl IdmSim {
                 object.insert(groups.0.clone(), groups.1.clone());
             }
         }
-        let name = user::user_name(&scim).unwrap_or_default().to_string();
-        if store.user_name_taken(&name, Some(id)) {
-            return Err(IdmError::new(
-                409,
-                format!("a user with userName `{name}` already exists"),
-            ));
-        }
-        let stored = StoredUser { scim, custom };
-        let body = self.response_object(id, profile_name, profile, &stored);
-        store.users.insert(id.to_string(), stored);
-        Ok(ok(200, body))
+        self.store_updated(&mut store, id, (profile_name, profile), scim, custom)
     }
 
     /// `PATCH /user/{id}`: all operations or none (OD-12).
@@ -258,17 +248,7 @@ impl IdmSim {
             &mut scim,
             &profile.swallowed_core(&self.schema),
         );
-        let name = user::user_name(&scim).unwrap_or_default().to_string();
-        if store.user_name_taken(&name, Some(id)) {
-            return Err(IdmError::new(
-                409,
-                format!("a user with userName `{name}` already exists"),
-            ));
-        }
-        let stored = StoredUser { scim, custom };
-        let body = self.response_object(id, profile_name, profile, &stored);
-        store.users.insert(id.to_string(), stored);
-        Ok(ok(200, body))
+        self.store_updated(&mut store, id, (profile_name, profile), scim, custom)
     }
 
     fn apply_one(
@@ -360,6 +340,29 @@ impl IdmSim {
 
     /// `UserResponseObject`: `{id, profile, scimAttributes, customAttributes}`; the
     /// profile is echoed as the request spelled it (the seed echoes `subscriber`).
+    /// Stores the updated user of a PUT or PATCH unless its `userName` now collides with
+    /// another user's (OD-21: 409, like POST), and answers with it.
+    fn store_updated(
+        &self,
+        store: &mut Store,
+        id: &str,
+        (profile_name, profile): (&str, &ProfileConfig),
+        scim: Value,
+        custom: CustomStore,
+    ) -> Result<SimResponse, IdmError> {
+        let name = user::user_name(&scim).unwrap_or_default().to_string();
+        if store.user_name_taken(&name, Some(id)) {
+            return Err(IdmError::new(
+                409,
+                format!("a user with userName `{name}` already exists"),
+            ));
+        }
+        let stored = StoredUser { scim, custom };
+        let body = self.response_object(id, profile_name, profile, &stored);
+        store.users.insert(id.to_string(), stored);
+        Ok(ok(200, body))
+    }
+
     fn response_object(
         &self,
         id: &str,
