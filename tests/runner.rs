@@ -48,7 +48,11 @@ async fn canned(status: u16, body: serde_json::Value) -> MockServer {
 }
 
 fn run_against(server_uri: &str, level: &str, extra: &[&str]) -> (Output, PathBuf) {
-    let dir = workdir(&CASE.replace("LEVEL", level));
+    run_case_against(server_uri, &CASE.replace("LEVEL", level), extra)
+}
+
+fn run_case_against(server_uri: &str, case_text: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let dir = workdir(case_text);
     let target = format!("{server_uri}/v2");
     let mut args = vec![
         "run",
@@ -280,13 +284,10 @@ async fn accepted_204_is_not_held_to_body_expectations() {
 #[tokio::test]
 async fn unaccepted_204_still_fails_on_status() {
     let server = canned(204, json!({})).await;
-    let dir = workdir(
-        &CASE
-            .replace("LEVEL", "MUST")
-            .replace("status: [200, 204]", "status: 200"),
-    );
-    let target = format!("{}/v2", server.uri());
-    let out = scimcert(&dir, &["run", "--target", &target, "--api", "scim"]);
+    let case_text = CASE
+        .replace("LEVEL", "MUST")
+        .replace("status: [200, 204]", "status: 200");
+    let (out, _) = run_case_against(&server.uri(), &case_text, &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("expected status 200, got 204"), "{text}");

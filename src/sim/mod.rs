@@ -387,19 +387,32 @@ fn render(response: SimResponse) -> ResponseTemplate {
         500
     };
     let mut template = ResponseTemplate::new(status);
-    for (name, value) in &response.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            template = template.append_header(name, value);
-        }
+    for (name, value) in response.valid_headers() {
+        template = template.append_header(name, value);
     }
-    if let Some(body) = &response.body {
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
+    if let Some(bytes) = response.body_bytes() {
         template = template.set_body_raw(bytes, response.content_type);
     }
     template
+}
+
+impl SimResponse {
+    /// The headers that are valid HTTP; the others are left out rather than panicking.
+    fn valid_headers(&self) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
+        self.headers.iter().filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_bytes()).ok()?,
+                HeaderValue::from_str(value).ok()?,
+            ))
+        })
+    }
+
+    /// The body as sent, if there is one.
+    fn body_bytes(&self) -> Option<Vec<u8>> {
+        self.body
+            .as_ref()
+            .map(|body| serde_json::to_vec(body).unwrap_or_default())
+    }
 }
 
 #[cfg(test)]

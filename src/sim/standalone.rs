@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::task::JoinHandle;
@@ -172,26 +172,18 @@ async fn read_body(mut body: Incoming, limit: usize) -> Result<(Vec<u8>, usize),
     Ok((bytes, seen))
 }
 
-/// A [`SimResponse`] as an HTTP response; headers that are not valid HTTP are left out.
+/// A [`SimResponse`] as an HTTP response.
 fn to_http(response: SimResponse) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = response
-        .body
-        .as_ref()
-        .map(|b| serde_json::to_vec(b).unwrap_or_default())
-        .unwrap_or_default();
-    let mut http = Response::new(Full::new(Bytes::from(body)));
+    let body = response.body_bytes();
+    let has_body = body.is_some();
+    let mut http = Response::new(Full::new(Bytes::from(body.unwrap_or_default())));
     *http.status_mut() = status;
     let headers = http.headers_mut();
-    for (name, value) in &response.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.append(name, value);
-        }
+    for (name, value) in response.valid_headers() {
+        headers.append(name, value);
     }
-    if response.body.is_some() {
+    if has_body {
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static(response.content_type),
