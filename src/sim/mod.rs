@@ -24,6 +24,7 @@ use crate::api::{Api, Profile};
 
 pub mod fault;
 pub mod idm;
+pub mod profile;
 pub mod scim;
 pub mod standalone;
 

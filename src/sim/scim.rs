@@ -2,7 +2,7 @@
 //! PATCH through `crate::patch`, discovery endpoints, one isolated store per tenant.
 //!
 //! Profile differences live here and in `crate::patch` (`Schema::user`,
-//! `Leniency::for_profile`): under `vmware` a create answers 200 (VD-01), a list names
+//! `sim::profile::leniency`): under `vmware` a create answers 200 (VD-01), a list names
 //! its members `resources` (VD-07) and an `If-Match` mismatch answers 409 (§4.7);
 //! every other profile answers 201, `Resources` and 412.
 
@@ -131,14 +131,14 @@ struct ListQuery {
 impl ScimSim {
     /// Creates an empty simulation configured by `options`.
     pub fn new(options: &SimOptions) -> Self {
-        let schema = Schema::user(options.profile);
+        let schema = crate::sim::profile::user_schema(options.profile);
         let schemas = schema.to_scim_schemas();
         ScimSim {
             profile: options.profile,
             token: options.token.clone(),
             readonly_token: options.readonly_token.clone(),
             body_limit: options.body_limit,
-            leniency: Leniency::for_profile(options.profile),
+            leniency: crate::sim::profile::leniency(options.profile),
             schema,
             schemas,
             store: Mutex::new(Store::default()),
