@@ -415,7 +415,7 @@ fn render_findings(out: &mut String, reports: &[CaseReport]) {
         for step in r
             .steps
             .iter()
-            .filter(|s| !s.failures.is_empty() || s.error.is_some())
+            .filter(|s| !s.failures.is_empty() || s.error.is_some() || !s.notes.is_empty())
         {
             console::render_step_evidence(&mut evidence, step, false);
         }
