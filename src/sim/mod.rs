@@ -22,6 +22,7 @@ use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::api::{Api, Profile};
 
+pub mod client_check;
 pub mod fault;
 pub mod idm;
 pub mod scim;
