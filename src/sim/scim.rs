@@ -571,6 +571,18 @@ impl Handler for ScimSim {
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         scim_error(status, None, detail)
     }
+
+    fn state(&self) -> Value {
+        let store = self.lock();
+        let tenants: Map<String, Value> = store
+            .tenants()
+            .map(|(name, users)| {
+                let users: Vec<Value> = users.iter().map(|u| u.resource.clone()).collect();
+                (name.to_string(), Value::Array(users))
+            })
+            .collect();
+        json!({"api": "scim", "profile": self.profile.as_str(), "tenants": tenants})
+    }
 }
 
 impl ListQuery {
