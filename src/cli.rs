@@ -41,7 +41,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the selected cases.
     List(ListArgs),
-    /// Serve a simulation until Ctrl-C (for client authors and CI).
+    /// Serve a simulation until Ctrl-C or SIGTERM (for client authors and CI).
     Mock(MockArgs),
     /// Print rule × number of cases × profiles from the rule catalogue.
     Coverage(CoverageArgs),
@@ -760,7 +760,7 @@ fn short_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
 }
 
-/// `scimcert mock`: serves until Ctrl-C.
+/// `scimcert mock`: serves until Ctrl-C or SIGTERM, then writes the client report if asked.
 pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     let api = Api::from(args.api);
     let profile = args.profile.unwrap_or(api.default_profile());
