@@ -55,9 +55,11 @@ fn scim_script() -> Vec<Step> {
         step(
             "POST",
             "/Users",
-            Some(json!({"userName": "cr-good-1", "emails": [
-                {"value": "a@example.com", "primary": true}, {"value": "b@example.com"}
-            ]})),
+            Some(
+                json!({"userName": "cr-good-1", "password": "pw-never-shown", "emails": [
+                    {"value": "a@example.com", "primary": true}, {"value": "b@example.com"}
+                ]}),
+            ),
             &[],
             &[],
         ),
@@ -475,6 +477,14 @@ fn state_endpoint_dumps_users_and_needs_the_token() {
     });
     assert_eq!(status, 200);
     assert_eq!(state["tenants"]["my-tenant"][0]["userName"], "cr-good-1");
+    assert_eq!(
+        state["tenants"]["my-tenant"][0]["emails"][0]["value"],
+        "a@example.com"
+    );
+    assert!(
+        state["tenants"]["my-tenant"][0].get("password").is_none(),
+        "password is never returned"
+    );
     let unauthorised = runtime.block_on(async {
         client
             .get(format!("{root}/_scimcert/state"))

@@ -577,7 +577,11 @@ impl Handler for ScimSim {
         let tenants: Map<String, Value> = store
             .tenants()
             .map(|(name, users)| {
-                let users: Vec<Value> = users.iter().map(|u| u.resource.clone()).collect();
+                // As a GET shows them: `returned: never` attributes (`password`) stay out.
+                let users: Vec<Value> = users
+                    .iter()
+                    .map(|u| project(&u.resource, &self.schema, &Projection::Default))
+                    .collect();
                 (name.to_string(), Value::Array(users))
             })
             .collect();
