@@ -62,7 +62,10 @@ enum Access {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Endpoint<'a> {
     Users,
+    /// `POST /Users/.search` (RFC 7644 §3.4.3).
     UsersSearch,
+    /// `POST /.search` at the root: across all resource types, and Users is the only one.
+    RootSearch,
     User(&'a str),
     ServiceProviderConfig,
     Schemas,
@@ -85,6 +88,7 @@ impl<'a> Endpoint<'a> {
         let endpoint = match segments.as_slice() {
             ["Users"] => Endpoint::Users,
             ["Users", ".search"] => Endpoint::UsersSearch,
+            [".search"] => Endpoint::RootSearch,
             ["Users", id] if !id.is_empty() => Endpoint::User(id),
             ["ServiceProviderConfig"] => Endpoint::ServiceProviderConfig,
             ["Schemas"] => Endpoint::Schemas,
@@ -100,7 +104,7 @@ impl<'a> Endpoint<'a> {
     fn allowed_methods(self) -> &'static [&'static str] {
         match self {
             Endpoint::Users => &["GET", "POST"],
-            Endpoint::UsersSearch => &["POST"],
+            Endpoint::UsersSearch | Endpoint::RootSearch => &["POST"],
             Endpoint::User(_) => &["GET", "PUT", "PATCH", "DELETE"],
             _ => &["GET"],
         }
@@ -108,7 +112,7 @@ impl<'a> Endpoint<'a> {
 
     /// Whether `method` on this endpoint changes the store (and needs write rights).
     fn is_write(self, method: &str) -> bool {
-        method != "GET" && self != Endpoint::UsersSearch
+        method != "GET" && !matches!(self, Endpoint::UsersSearch | Endpoint::RootSearch)
     }
 }
 
@@ -204,7 +208,7 @@ impl ScimSim {
         match (endpoint, method) {
             (Endpoint::Users, "GET") => self.list(&ctx, ListQuery::from_request(request)?),
             (Endpoint::Users, _) => self.create(&ctx),
-            (Endpoint::UsersSearch, _) => {
+            (Endpoint::UsersSearch | Endpoint::RootSearch, _) => {
                 self.list(&ctx, ListQuery::from_search(&json_body(request)?)?)
             }
             (Endpoint::User(id), "GET") => self.get(&ctx, id),
@@ -566,6 +570,22 @@ impl Handler for ScimSim {
 
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         scim_error(status, None, detail)
+    }
+
+    fn state(&self) -> Value {
+        let store = self.lock();
+        let tenants: Map<String, Value> = store
+            .tenants()
+            .map(|(name, users)| {
+                // As a GET shows them: `returned: never` attributes (`password`) stay out.
+                let users: Vec<Value> = users
+                    .iter()
+                    .map(|u| project(&u.resource, &self.schema, &Projection::Default))
+                    .collect();
+                (name.to_string(), Value::Array(users))
+            })
+            .collect();
+        json!({"api": "scim", "profile": self.profile.as_str(), "tenants": tenants})
     }
 }
 

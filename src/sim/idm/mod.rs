@@ -387,6 +387,22 @@ impl Handler for IdmSim {
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         IdmError::new(status, detail).into_response()
     }
+
+    fn state(&self) -> Value {
+        let store = self.store();
+        let users: Vec<Value> = store
+            .users
+            .iter()
+            .map(|(id, u)| {
+                json!({
+                    "id": id,
+                    "scimAttributes": user::render(&u.scim, &self.schema),
+                    "customAttributes": Value::Object(u.custom.clone()),
+                })
+            })
+            .collect();
+        json!({"api": "idm", "profile": "fabric", "users": users})
+    }
 }
 
 /// Matches the path against the two resources.
