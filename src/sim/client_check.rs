@@ -299,7 +299,7 @@ fn grade_scim(
         // A body that is not JSON is the server's 400 to give; no client rule names it.
         return;
     };
-    let schema = Schema::user(profile);
+    let schema = crate::sim::profile::user_schema(profile);
     if method == "PATCH" && is_user {
         grade_patch_op(profile, &schema, &body, findings);
     } else if matches!(method, "POST" | "PUT")
