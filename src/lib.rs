@@ -8,8 +8,10 @@ pub mod api;
 pub mod case;
 pub mod check;
 pub mod cli;
+pub mod diag;
 pub mod exchange;
 pub mod exit;
+pub mod outcome;
 /// The pure PATCH engine, a crate of its own (`crates/scimcert-patch`).
 pub use scimcert_patch as patch;
 pub mod report;

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::case::diag::{Diagnostic, Pos};
 use crate::case::model::{Case, Expect, Step};
 use crate::case::requires::{self, Requirement};
 use crate::case::rules::{Catalogue, RULES_FILE};
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
 use crate::check::body::Matcher;
+use crate::diag::{Diagnostic, Pos};
+use crate::outcome::Phase;
 
 /// A case together with where it came from.
 #[derive(Clone, Debug)]
@@ -40,15 +41,23 @@ impl LoadedCase {
 
     /// The source line at `pos` (1-based), if it exists.
     pub fn line_text(&self, line: u64) -> Option<String> {
-        crate::case::diag::line_of(&self.source, line)
+        crate::diag::line_of(&self.source, line)
     }
 
     /// Every step in execution order with its phase name and index.
-    pub fn all_steps(&self) -> impl Iterator<Item = (&'static str, usize, &Step)> {
+    pub fn all_steps(&self) -> impl Iterator<Item = (Phase, usize, &Step)> {
         let c = &self.case;
-        let setup = c.setup.iter().enumerate().map(|(i, s)| ("setup", i, s));
-        let steps = c.steps.iter().enumerate().map(|(i, s)| ("step", i, s));
-        let cleanup = c.cleanup.iter().enumerate().map(|(i, s)| ("cleanup", i, s));
+        let setup = c
+            .setup
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (Phase::Setup, i, s));
+        let steps = c.steps.iter().enumerate().map(|(i, s)| (Phase::Step, i, s));
+        let cleanup = c
+            .cleanup
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (Phase::Cleanup, i, s));
         setup.chain(steps).chain(cleanup)
     }
 

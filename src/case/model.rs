@@ -2,64 +2,17 @@
 //! on the values that errors and failures point at.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+pub use crate::api::Level;
 use crate::api::{Api, Profile};
 
 /// A case file: one or more cases.
 pub type CaseFileModel = Vec<Case>;
-
-/// Requirement level, copied from the RFC 2119 keyword of the rule.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-pub enum Level {
-    /// A failure fails the run.
-    #[serde(rename = "MUST")]
-    Must,
-    /// A failure warns (fails under `--strict`).
-    #[serde(rename = "SHOULD")]
-    Should,
-    /// A failure warns (fails under `--strict`).
-    #[serde(rename = "MAY")]
-    May,
-}
-
-impl Level {
-    /// The keyword as written in case files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Must => "MUST",
-            Level::Should => "SHOULD",
-            Level::May => "MAY",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "MUST" => Ok(Level::Must),
-            "SHOULD" => Ok(Level::Should),
-            "MAY" => Ok(Level::May),
-            _ => Err(format!(
-                "unknown level `{s}` (expected MUST, SHOULD or MAY)"
-            )),
-        }
-    }
-}
 
 /// One conformance case.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

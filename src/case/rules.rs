@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::api::{Api, Profile};
-use crate::case::diag::{Diagnostic, Pos};
 use crate::case::load::LoadedCase;
+use crate::diag::{Diagnostic, Pos};
 
 /// File name of the catalogue inside the cases folder.
 pub const RULES_FILE: &str = "rules.yaml";

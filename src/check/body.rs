@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::outcome::Mismatch;
+
 /// How to compare.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MatchOptions {
@@ -10,17 +12,6 @@ pub struct MatchOptions {
     pub strict: bool,
     /// Arrays match regardless of element order.
     pub any_order: bool,
-}
-
-/// One difference between expected and actual, at a JSON pointer.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Mismatch {
-    /// JSON pointer into the response body (`""` = the whole body).
-    pub pointer: String,
-    /// What was expected, as text.
-    pub expected: String,
-    /// What was found, as text.
-    pub actual: String,
 }
 
 /// A `#kind` dynamic-value matcher.

@@ -5,39 +5,18 @@
 pub mod body;
 pub mod schema;
 pub mod snapshot;
-pub mod verdict;
 
 use serde_json::Value;
 
-use crate::case::diag::Pos;
 use crate::case::load::LoadedCase;
 use crate::case::model::{Expect, Level};
 use crate::case::template::{self, Vars};
+use crate::diag::Pos;
 use crate::exchange::HttpResponse;
 
-pub use body::{MatchOptions, Mismatch, match_body};
+pub use crate::outcome::{Failure, Mismatch, Verdict};
+pub use body::{MatchOptions, match_body};
 pub use schema::SchemaRegistry;
-pub use verdict::Verdict;
-
-/// One failed expectation.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Failure {
-    /// `fail` or `warn`.
-    pub grade: Verdict,
-    /// Where the expectation is written.
-    pub pos: Pos,
-    /// Which expectation (`status`, `header ETag`, `body`, `schema scim-user`, ...).
-    pub what: String,
-    /// One-line summary.
-    pub message: String,
-    /// Differences by JSON pointer (body and schema checks).
-    pub mismatches: Vec<Mismatch>,
-    /// Unified diff, expected vs actual (body checks).
-    pub diff: Option<String>,
-    /// The case-file line at `pos`.
-    #[serde(skip)]
-    pub line_text: Option<String>,
-}
 
 /// Everything a check needs besides the expectation and the response.
 pub struct CheckContext<'a> {

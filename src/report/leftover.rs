@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::check::Verdict;
+use crate::api::Api;
+use crate::outcome::Verdict;
 use crate::run::{CaseReport, StepReport};
 
 /// A user the run created and left on the server.
@@ -28,9 +29,9 @@ pub fn leftovers(reports: &[CaseReport]) -> Vec<Leftover> {
 }
 
 fn case_leftovers(report: &CaseReport) -> Vec<Leftover> {
-    let (collection, user_name_at) = match report.api.as_str() {
-        "idm" => ("/user", "/scimAttributes/userName"),
-        _ => ("/Users", "/userName"),
+    let (collection, user_name_at) = match report.api {
+        Api::Idm => ("/user", "/scimAttributes/userName"),
+        Api::Scim => ("/Users", "/userName"),
     };
     let mut out = Vec::new();
     for (i, step) in report.steps.iter().enumerate() {
@@ -62,7 +63,7 @@ fn case_leftovers(report: &CaseReport) -> Vec<Leftover> {
                 (None, Some(e)) => format!("{} failed: {e}", s.label()),
                 (None, None) => format!("{} was not sent", s.label()),
             },
-            None if report.api == "idm" => {
+            None if report.api == Api::Idm => {
                 "the Fabric userManagement API defines no DELETE: remove it in the target IDM"
                     .into()
             }
@@ -78,7 +79,7 @@ fn case_leftovers(report: &CaseReport) -> Vec<Leftover> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             case: report.id.clone(),
-            profile: report.profile.clone(),
+            profile: report.profile.to_string(),
             reason,
         });
     }
@@ -129,13 +130,14 @@ mod tests {
     use super::*;
     use crate::case::model::Level;
     use crate::exchange::{HttpRequest, HttpResponse};
+    use crate::outcome::Phase;
 
     fn step(method: &str, url: &str, status: Option<u16>, body: &str) -> StepReport {
         let mut s = StepReport::new(
             if method == "DELETE" {
-                "cleanup"
+                Phase::Cleanup
             } else {
-                "setup"
+                Phase::Setup
             },
             1,
             None,
@@ -161,13 +163,13 @@ mod tests {
         s
     }
 
-    fn case_report(api: &str, steps: Vec<StepReport>) -> CaseReport {
+    fn case_report(api: Api, steps: Vec<StepReport>) -> CaseReport {
         CaseReport {
             id: "c".into(),
             title: "t".into(),
             location: "c.yaml:1:3".into(),
-            api: api.into(),
-            profile: "rfc7644".into(),
+            api,
+            profile: crate::api::Profile::Rfc7644,
             level: Level::Must,
             rules: Vec::new(),
             tags: Vec::new(),
@@ -181,7 +183,7 @@ mod tests {
     #[test]
     fn a_user_whose_delete_failed_is_left_with_the_reason() {
         let report = case_report(
-            "scim",
+            Api::Scim,
             vec![
                 step(
                     "POST",
@@ -206,7 +208,7 @@ mod tests {
     #[test]
     fn deleted_or_gone_users_are_not_left() {
         let report = case_report(
-            "scim",
+            Api::Scim,
             vec![
                 step("POST", "http://h/v2/Users", Some(201), r#"{"id":"u1"}"#),
                 step("POST", "http://h/v2/Users", Some(201), r#"{"id":"a b"}"#),
@@ -221,7 +223,7 @@ mod tests {
     #[test]
     fn idm_users_and_missing_deletes_are_found() {
         let report = case_report(
-            "idm",
+            Api::Idm,
             vec![
                 step(
                     "POST",

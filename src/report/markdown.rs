@@ -170,7 +170,7 @@ fn row(
 fn run_profiles(reports: &[CaseReport]) -> Vec<Profile> {
     Profile::ALL
         .into_iter()
-        .filter(|p| reports.iter().any(|r| r.profile == p.as_str()))
+        .filter(|p| reports.iter().any(|r| r.profile == *p))
         .collect()
 }
 

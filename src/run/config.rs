@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use toml::Spanned;
 
 use crate::api::{Api, Profile};
-use crate::case::diag::{Diagnostic, Pos};
 use crate::case::template::Vars;
+use crate::diag::{Diagnostic, Pos};
 use crate::run::auth::ClientAuth;
 use crate::run::rate::RetryPolicy;
 
@@ -219,7 +219,7 @@ impl Parser<'_> {
         let pos = self.pos(&s.span());
         Located {
             value: s.get_ref().clone(),
-            line: crate::case::diag::line_of(self.source, pos.line),
+            line: crate::diag::line_of(self.source, pos.line),
             pos,
         }
     }
@@ -637,7 +637,7 @@ pub fn auth_error(config: &Config, message: String) -> ConfigError {
             pos: pos.clone(),
             line_text: std::fs::read_to_string(&config.path)
                 .ok()
-                .and_then(|s| crate::case::diag::line_of(&s, pos.line)),
+                .and_then(|s| crate::diag::line_of(&s, pos.line)),
             related: Vec::new(),
         })),
         None => ConfigError::Invalid(Box::new(Diagnostic {

@@ -11,8 +11,10 @@ use crate::case::load::LoadedCase;
 use crate::case::model::{Expect, Level, SnapshotSpec, Step};
 use crate::case::template::{self, Vars};
 use crate::check::snapshot::{self, SnapshotDir, SnapshotOutcome};
-use crate::check::{self, CheckContext, Failure, SchemaRegistry, Verdict};
+use crate::check::{self, CheckContext, SchemaRegistry};
 use crate::exchange::{HttpRequest, HttpResponse};
+pub use crate::outcome::{CaseReport, Phase, StepReport, TakenSnapshot};
+use crate::outcome::{Failure, Verdict};
 use crate::run::http::{CLEANUP_BACKOFF, HttpClient};
 use crate::run::secret::Secrets;
 use crate::run::target::Target;
@@ -48,123 +50,22 @@ pub struct RunContext {
     pub keep: bool,
 }
 
-/// A snapshot taken of one step's response.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct TakenSnapshot {
-    /// Snapshot name (`<api>__<case id>__<step>`).
-    pub name: String,
-    /// Rendered, redacted content.
-    pub content: String,
-}
-
-/// What happened in one step.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct StepReport {
-    /// `setup`, `step` or `cleanup`.
-    pub phase: &'static str,
-    /// 1-based index within its phase.
-    pub index: usize,
-    /// The step's name, if any.
-    pub name: Option<String>,
-    /// The request as sent (secrets masked); `report::curl` renders its repro.
-    pub request: HttpRequest,
-    /// The response, when one came.
-    pub response: Option<HttpResponse>,
-    /// Why there was no response, or why the step was not sent.
-    pub error: Option<String>,
-    /// What the client did to get the response: sent again on a new connection, tried
-    /// again after a wait (secrets masked).
-    pub notes: Vec<String>,
-    /// Failed expectations.
-    pub failures: Vec<Failure>,
-    /// Snapshot taken, if requested.
-    pub snapshot: Option<TakenSnapshot>,
-}
-
-impl StepReport {
-    /// The record of a step about to send `request`, before anything came back.
-    pub fn new(
-        phase: &'static str,
-        index: usize,
-        name: Option<String>,
-        request: HttpRequest,
-    ) -> StepReport {
-        StepReport {
-            phase,
-            index,
-            name,
-            request,
-            response: None,
-            error: None,
-            notes: Vec::new(),
-            failures: Vec::new(),
-            snapshot: None,
-        }
-    }
-
-    /// `setup 1`, `step 2 (patch)`, ...
-    pub fn label(&self) -> String {
-        match &self.name {
-            Some(n) => format!("{} {} ({n})", self.phase, self.index),
-            None => format!("{} {}", self.phase, self.index),
-        }
-    }
-}
-
-/// The result of one case against one target.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct CaseReport {
-    /// Case id.
-    pub id: String,
-    /// Case title.
-    pub title: String,
-    /// `file:line:col` of the case.
-    pub location: String,
-    /// API.
-    pub api: String,
-    /// Profile run under.
-    pub profile: String,
-    /// Requirement level.
-    pub level: Level,
-    /// Rule IDs.
-    pub rules: Vec<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// Why (for skip and error; the first failure otherwise).
-    pub reason: Option<String>,
-    /// Steps in order.
-    pub steps: Vec<StepReport>,
-    /// Wall time.
-    pub duration_ms: u128,
-}
-
-impl CaseReport {
-    /// The report of `lc` against `target` before any step ran: a pass so far.
-    pub fn new(lc: &LoadedCase, target: &Target) -> CaseReport {
-        let case = &lc.case;
-        CaseReport {
-            id: lc.id().to_string(),
-            title: case.title.clone(),
-            location: lc.pos(case.id.referenced).to_string(),
-            api: case.api.to_string(),
-            profile: target.profile.to_string(),
-            level: case.level.value,
-            rules: case.rules.clone(),
-            tags: case.tags.clone(),
-            verdict: Verdict::Pass,
-            reason: None,
-            steps: Vec::new(),
-            duration_ms: 0,
-        }
-    }
-
-    /// Every failure of every step.
-    pub fn failures(&self) -> impl Iterator<Item = (&StepReport, &Failure)> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.failures.iter().map(move |f| (s, f)))
+/// The report of `lc` against `target` before any step ran: a pass so far.
+pub fn start_report(lc: &LoadedCase, target: &Target) -> CaseReport {
+    let case = &lc.case;
+    CaseReport {
+        id: lc.id().to_string(),
+        title: case.title.clone(),
+        location: lc.pos(case.id.referenced).to_string(),
+        api: case.api,
+        profile: target.profile,
+        level: case.level.value,
+        rules: case.rules.clone(),
+        tags: case.tags.clone(),
+        verdict: Verdict::Pass,
+        reason: None,
+        steps: Vec::new(),
+        duration_ms: 0,
     }
 }
 
@@ -218,14 +119,14 @@ pub fn skip_reason(lc: &LoadedCase, target: &Target) -> Option<String> {
 pub fn snapshot_name(
     lc: &LoadedCase,
     profile: Profile,
-    phase: &str,
+    phase: Phase,
     index: usize,
     spec: &SnapshotSpec,
 ) -> String {
     let step = match spec {
         SnapshotSpec::Named(n) => n.clone(),
         SnapshotSpec::Enabled(_) => {
-            if phase == "step" {
+            if phase == Phase::Step {
                 format!("step{index}")
             } else {
                 format!("{phase}{index}")
@@ -257,7 +158,7 @@ pub fn stop_requested() -> bool {
 pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> CaseReport {
     let started = Instant::now();
     let case = &lc.case;
-    let mut report = CaseReport::new(lc, target);
+    let mut report = start_report(lc, target);
     if stop_requested() {
         report.verdict = Verdict::Skip;
         report.reason = Some("interrupted before it started".into());
@@ -279,7 +180,7 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
             target,
             ctx,
             step,
-            "setup",
+            Phase::Setup,
             i + 1,
             &mut vars,
             Some(&step.expect),
@@ -317,7 +218,7 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
                 target,
                 ctx,
                 step,
-                "step",
+                Phase::Step,
                 i + 1,
                 &mut vars,
                 Some(expect),
@@ -373,7 +274,7 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
             target,
             ctx,
             step,
-            "cleanup",
+            Phase::Cleanup,
             i + 1,
             &mut vars,
             None,
@@ -499,7 +400,7 @@ async fn run_step(
     target: &Target,
     ctx: &RunContext,
     step: &Step,
-    phase: &'static str,
+    phase: Phase,
     index: usize,
     vars: &mut Vars,
     expect: Option<&Expect>,
@@ -524,7 +425,7 @@ async fn run_step(
     };
     sr.request = secrets.redact_request(&req);
     // A cleanup that fails leaves a user behind: it is worth a few tries.
-    let backoff: &[Duration] = if phase == "cleanup" {
+    let backoff: &[Duration] = if phase == Phase::Cleanup {
         &CLEANUP_BACKOFF
     } else {
         &[]
@@ -614,7 +515,7 @@ fn take_snapshot(
     target: &Target,
     ctx: &RunContext,
     spec: &SnapshotSpec,
-    phase: &str,
+    phase: Phase,
     index: usize,
     level: Level,
     resp: &HttpResponse,
@@ -746,7 +647,7 @@ where
                     continue;
                 };
                 let (lc, target) = &work[i];
-                let mut report = CaseReport::new(lc, target);
+                let mut report = start_report(lc, target);
                 report.verdict = Verdict::Error;
                 report.reason = Some(format!(
                     "the case's run panicked (a bug in scimcert, please report it): {}",
@@ -823,7 +724,7 @@ mod tests {
             &mut |r: &CaseReport| seen.push(r.id.clone()),
             |lc, target| async move {
                 assert!(lc.id() != "doomed", "boom in {}", lc.id());
-                CaseReport::new(&lc, &target)
+                start_report(&lc, &target)
             },
         )
         .await;

@@ -144,16 +144,16 @@ fn readable_path(url: &str, base_url: &str) -> String {
     out
 }
 
-fn step_of<'a>(
-    lc: &'a LoadedCase,
-    phase: &str,
+fn step_of(
+    lc: &LoadedCase,
+    phase: crate::outcome::Phase,
     index: usize,
-) -> Option<&'a crate::case::model::Step> {
+) -> Option<&crate::case::model::Step> {
+    use crate::outcome::Phase;
     let steps = match phase {
-        "setup" => &lc.case.setup,
-        "step" => &lc.case.steps,
-        "cleanup" => &lc.case.cleanup,
-        _ => return None,
+        Phase::Setup => &lc.case.setup,
+        Phase::Step => &lc.case.steps,
+        Phase::Cleanup => &lc.case.cleanup,
     };
     steps.get(index.checked_sub(1)?)
 }
@@ -263,7 +263,7 @@ mod tests {
 
     fn report(base: &str, id: &str, nick: &str, created: &str, verdict: Verdict) -> CaseReport {
         let step = |index: usize, method: &str, url: String, body: serde_json::Value| StepReport {
-            phase: "step",
+            phase: crate::outcome::Phase::Step,
             index,
             name: None,
             request: HttpRequest {
@@ -291,8 +291,8 @@ mod tests {
             id: "c".into(),
             title: "t".into(),
             location: "c.yaml:1:7".into(),
-            api: "scim".into(),
-            profile: "vmware".into(),
+            api: crate::api::Api::Scim,
+            profile: crate::api::Profile::Vmware,
             level: crate::case::model::Level::Must,
             rules: vec![],
             tags: vec![],

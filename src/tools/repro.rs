@@ -10,10 +10,10 @@ use crate::case::load::LoadedCase;
 use crate::case::model::Step;
 use crate::check::Verdict;
 use crate::exchange::HttpResponse;
+use crate::outcome::{CaseReport, Phase, StepReport};
 use crate::report::console::{render_failure, render_line};
 use crate::report::curl;
 use crate::run::target::Target;
-use crate::run::{CaseReport, StepReport};
 use crate::tools::text::{pretty_request_body, pretty_response, truncate};
 
 /// Largest body (bytes) shown per exchange.
@@ -63,7 +63,7 @@ impl Repro<'_> {
     }
 
     /// Every step of the case in order, with the report of the ones that ran.
-    fn plan(&self) -> Vec<(&'static str, usize, &Step, Option<&StepReport>)> {
+    fn plan(&self) -> Vec<(Phase, usize, &Step, Option<&StepReport>)> {
         self.case
             .all_steps()
             .map(|(phase, i, step)| {
@@ -167,7 +167,7 @@ impl Repro<'_> {
 }
 
 /// `setup 1 (create user)`, `step 2`, ...
-fn step_label(phase: &str, index: usize, step: &Step) -> String {
+fn step_label(phase: Phase, index: usize, step: &Step) -> String {
     match &step.name {
         Some(n) => format!("{phase} {index} ({n})"),
         None => format!("{phase} {index}"),
