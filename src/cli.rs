@@ -466,7 +466,7 @@ pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
             args.select.cases.display()
         ))
     })?;
-    let rows = crate::case::rules::coverage(&catalogue, &corpus.cases);
+    let rows = crate::report::coverage::coverage(&catalogue, &corpus.cases);
     let uncovered = rows
         .iter()
         .filter(|r| r.cases == 0 && r.not_testable.is_none())

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use scimcert::case::load_path;
-use scimcert::case::rules::coverage;
+use scimcert::report::coverage::coverage;
 use scimcert::check::SchemaRegistry;
 
 #[test]

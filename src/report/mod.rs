@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod console;
+pub mod coverage;
 pub mod curl;
 pub mod dir;
 pub mod json;
