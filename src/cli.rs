@@ -20,6 +20,7 @@ use crate::sim::SimOptions;
 use crate::sim::standalone::StandaloneSimulation;
 
 mod cleanup;
+mod signal;
 mod target;
 mod tools;
 
@@ -546,12 +547,15 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         None => SnapshotMode::Off,
     };
     let real_target = settings.real_target(&client).await?;
+    let cancel = crate::run::execute::Cancel::default();
+    let _ctrl_c = signal::CtrlC::watch(cancel.clone());
     let ctx = Arc::new(RunContext {
         client,
         schemas,
         run_id: run_id.clone(),
         snapshots,
         keep: args.keep,
+        cancel: cancel.clone(),
     });
     let jobs = args
         .jobs
@@ -646,7 +650,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         date: crate::util::time::rfc3339_utc(started_at),
         selection: describe_selection(&args.select),
         strict: args.strict,
-        interrupted: crate::run::execute::stop_requested(),
+        interrupted: cancel.is_cancelled(),
         duration: started.elapsed(),
         assumptions,
         leftovers: Vec::new(),

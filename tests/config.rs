@@ -840,6 +840,7 @@ async fn the_runner_masks_secrets_in_the_record_of_each_exchange() {
         run_id: "mask".into(),
         snapshots: SnapshotMode::Collect,
         keep: false,
+        cancel: Default::default(),
     });
     let target = Target {
         api: scimcert::api::Api::Scim,

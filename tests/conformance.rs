@@ -54,6 +54,7 @@ fn build_trials(
         run_id: "test".into(),
         snapshots: SnapshotMode::Collect,
         keep: false,
+        cancel: Default::default(),
     });
     let sims = Arc::new(sims);
     let mut trials = Vec::new();

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use scimcert::case::load_path;
-use scimcert::report::coverage::coverage;
 use scimcert::check::SchemaRegistry;
+use scimcert::report::coverage::coverage;
 
 #[test]
 fn every_rule_has_a_case() {

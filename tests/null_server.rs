@@ -31,6 +31,7 @@ async fn the_corpus_fails_against_a_server_that_does_nothing() {
         run_id: "null".into(),
         snapshots: SnapshotMode::Off,
         keep: false,
+        cancel: Default::default(),
     });
     let mut work = Vec::new();
     for lc in corpus.cases {

@@ -70,4 +70,3 @@ impl Catalogue {
         self.rules.iter().any(|r| r.id == id)
     }
 }
-

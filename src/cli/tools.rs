@@ -18,7 +18,7 @@ use crate::check::Verdict;
 use crate::exchange::HttpRequest;
 use crate::exit;
 use crate::report::console::use_color;
-use crate::run::execute::{RunContext, SnapshotMode, run_all, stop_requested};
+use crate::run::execute::{Cancel, RunContext, SnapshotMode, run_all};
 use crate::run::{BuiltinTargets, HttpClient, Target};
 use crate::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
 use crate::tools::{curlfile, diff, repro, text};
@@ -240,12 +240,15 @@ pub async fn repro(args: &ReproArgs) -> Result<i32, CliError> {
     let client = plan.client()?;
     let expect = plan.profile().unwrap_or_else(|| preferred_profile(lc));
     let resolved = plan.start(&client, Some(lc.case.api), Some(expect)).await?;
+    let cancel = Cancel::default();
+    let _ctrl_c = super::signal::CtrlC::watch(cancel.clone());
     let ctx = Arc::new(RunContext {
         client: client.clone(),
         schemas,
         run_id: short_run_id(),
         snapshots: SnapshotMode::Off,
         keep: args.keep,
+        cancel: cancel.clone(),
     });
     let lc = Arc::new(lc.clone());
     let report = run_all(vec![(lc.clone(), resolved.target.clone())], ctx, 1)
@@ -262,7 +265,7 @@ pub async fn repro(args: &ReproArgs) -> Result<i32, CliError> {
         color: use_color(std::io::stdout().is_terminal()),
     };
     print!("{}", view.render());
-    if stop_requested() {
+    if cancel.is_cancelled() {
         return Ok(exit::INTERRUPTED);
     }
     Ok(exit::for_verdicts([report.verdict], args.strict))
@@ -712,12 +715,15 @@ pub async fn diff(args: &DiffArgs) -> Result<i32, CliError> {
         eprintln!("scimcert: no case selected for the {api} api under profile {profile}");
     }
     let run_id = short_run_id();
+    let cancel = Cancel::default();
+    let _ctrl_c = super::signal::CtrlC::watch(cancel.clone());
     let ctx = Arc::new(RunContext {
         client: client.clone(),
         schemas,
         run_id: run_id.clone(),
         snapshots: SnapshotMode::Off,
         keep: false,
+        cancel: cancel.clone(),
     });
     let jobs = args
         .jobs
@@ -731,7 +737,7 @@ pub async fn diff(args: &DiffArgs) -> Result<i32, CliError> {
         .flat_map(|lc| sides.iter().map(|s| (lc.clone(), s.target.clone())))
         .collect();
     let reports = run_all(work, ctx, jobs.saturating_mul(2)).await;
-    if stop_requested() {
+    if cancel.is_cancelled() {
         return Ok(exit::INTERRUPTED);
     }
     if reports.len() != cases.len() * 2 {

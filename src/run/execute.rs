@@ -48,6 +48,8 @@ pub struct RunContext {
     pub snapshots: SnapshotMode,
     /// Leave created fixtures in place (skip cleanup steps) for debugging.
     pub keep: bool,
+    /// Asked to stop (Ctrl-C): the runner never watches signals itself.
+    pub cancel: Cancel,
 }
 
 /// The report of `lc` against `target` before any step ran: a pass so far.
@@ -141,17 +143,22 @@ pub fn snapshot_name(
     }
 }
 
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// A request to stop a run, shared by whoever asks (the CLI on Ctrl-C) and the cases:
+/// running cases stop after their current step (cleanup still runs), cases not yet
+/// started are skipped.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<std::sync::atomic::AtomicBool>);
 
-/// Asks running cases to stop after their current step (cleanup still runs) and
-/// cases not yet started to be skipped; used on Ctrl-C.
-pub fn request_stop() {
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
-}
+impl Cancel {
+    /// Asks the run to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 
-/// Whether a stop was requested.
-pub fn stop_requested() -> bool {
-    STOP.load(std::sync::atomic::Ordering::SeqCst)
+    /// Whether a stop was asked for.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// Runs one case against one target.
@@ -159,7 +166,7 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
     let started = Instant::now();
     let case = &lc.case;
     let mut report = start_report(lc, target);
-    if stop_requested() {
+    if ctx.cancel.is_cancelled() {
         report.verdict = Verdict::Skip;
         report.reason = Some("interrupted before it started".into());
         return report;
@@ -204,7 +211,7 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
     }
     if !stopped {
         for (i, step) in case.steps.iter().enumerate() {
-            if stop_requested() {
+            if ctx.cancel.is_cancelled() {
                 report.verdict = report.verdict.worst(Verdict::Skip);
                 report.reason.get_or_insert_with(|| "interrupted".into());
                 break;
@@ -590,27 +597,11 @@ pub async fn run_all_with_progress(
     jobs: usize,
     mut on_done: impl FnMut(&CaseReport) + Send,
 ) -> Vec<CaseReport> {
-    // First Ctrl-C: stop starting steps, but clean up what was created; second: leave.
-    let watcher = tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            // A progress line may be drawn on stderr: start the message on a line of its own.
-            eprintln!(
-                "{}scimcert: interrupted; cleaning up fixtures (press Ctrl-C again to quit at once)",
-                crate::report::progress::line_start()
-            );
-            request_stop();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(crate::exit::INTERRUPTED);
-            }
-        }
-    });
-    let reports = run_each(work, jobs, &mut on_done, move |lc, target| {
+    run_each(work, jobs, &mut on_done, move |lc, target| {
         let ctx = ctx.clone();
         async move { run_case(&lc, &target, &ctx).await }
     })
-    .await;
-    watcher.abort();
-    reports
+    .await
 }
 
 /// Runs `run` on every (case, target) pair, at most `jobs` at once; results in input
