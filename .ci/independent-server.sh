@@ -9,8 +9,8 @@
 #
 # A server passes when the run completes with no `error` verdict (a verdict could be reached
 # for every case) and no user whose userName starts with `scimcert-` is left on it afterwards.
-# `fail`/`warn` verdicts are the servers' deviations; README.md ("Against an independent
-# server") lists them with the RFC text each one breaks.
+# `fail`/`warn` verdicts are the servers' deviations; README.md ("Against independent
+# servers") lists them with the RFC text each one breaks.
 #
 # ONLY=<name> checks one server (scim2-server, scimmy or django-scim2); SCIMCERT_BIN=<path>
 # runs a given scimcert binary (e.g. a release build) instead of building one.
