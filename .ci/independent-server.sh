@@ -192,12 +192,12 @@ run_django_scim2() {
     "$work/django-venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
         -r "$repo/.ci/django_scim2/requirements.txt" || return 1
     cp -r "$repo/.ci/django_scim2" "$dir" || return 1
-    export PYTHONPATH="$dir" DJANGO_SETTINGS_MODULE=scimapp.settings \
+    local django=(env PYTHONPATH="$dir" DJANGO_SETTINGS_MODULE=scimapp.settings
         SCIMCERT_CI_DB="$work/django.sqlite3" SCIMCERT_CI_TOKEN="$TOKEN"
-    "$work/django-venv/bin/python" -m django makemigrations scimapp >/dev/null || return 1
-    "$work/django-venv/bin/python" -m django migrate >/dev/null || return 1
-    "$work/django-venv/bin/python" -m django runserver "127.0.0.1:$port" --noreload \
-        >"$work/django-scim2.log" 2>&1 &
+        "$work/django-venv/bin/python" -m django)
+    "${django[@]}" makemigrations scimapp >/dev/null || return 1
+    "${django[@]}" migrate >/dev/null || return 1
+    "${django[@]}" runserver "127.0.0.1:$port" --noreload >"$work/django-scim2.log" 2>&1 &
     server_pid=$!
     wait_ready django-scim2 "http://127.0.0.1:$port/scim/v2" "$work/django-scim2.log"
 }
