@@ -228,7 +228,7 @@ pub struct RunArgs {
     /// Compare `snapshot:` expectations with (and record into) this folder.
     #[arg(long)]
     pub snapshots: Option<PathBuf>,
-    /// SHOULD/MAY failures fail the run too.
+    /// SHOULD failures fail the run too.
     #[arg(long)]
     pub strict: bool,
     /// Print only cases that did not pass, and the summary.

@@ -13,6 +13,7 @@ use scimcert::case::load_path;
 use scimcert::case::model::SnapshotSpec;
 use scimcert::check::{SchemaRegistry, Verdict};
 use scimcert::report::console;
+use scimcert::report::leftover::leftovers;
 use scimcert::run::execute::{RunContext, SnapshotMode, run_case, snapshot_name};
 use scimcert::run::{BuiltinTargets, HttpClient};
 
@@ -108,9 +109,17 @@ fn build_trials(
                             return Err(console::render_case(&report, false).into());
                         }
                     }
-                    if report.verdict == Verdict::Warn {
-                        // A simulation is the reference: it must satisfy SHOULDs too.
+                    if report.verdict == Verdict::Warn || report.failures().next().is_some() {
+                        // A simulation is the reference: it must satisfy SHOULDs too, and
+                        // take every MAY branch its profile's cases expect.
                         return Err(console::render_case(&report, false).into());
+                    }
+                    // Against a real server a user left behind is a cost to its owner:
+                    // every SCIM case must delete what it creates (the Fabric API has no
+                    // DELETE, so its users can only be listed).
+                    let left = leftovers(std::slice::from_ref(&report));
+                    if api == Api::Scim && !left.is_empty() {
+                        return Err(format!("the case leaves users behind: {left:?}").into());
                     }
                     let mut settings = insta::Settings::clone_current();
                     settings.set_snapshot_path(&snapshot_dir);

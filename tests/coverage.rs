@@ -30,3 +30,33 @@ fn every_rule_has_a_case() {
         }
     }
 }
+
+/// The corpus lint: a case that uses an optional feature (ETags, the enterprise
+/// extension, an optional User attribute) declares it in `requires:`, so that a server
+/// without it skips the case instead of failing or erroring it.
+#[test]
+fn every_optional_feature_a_case_uses_is_declared() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let schemas = SchemaRegistry::load_dir(&root.join("schemas")).unwrap();
+    let corpus = load_path(&root.join("cases"), &schemas.names()).unwrap();
+    let undeclared: Vec<String> = corpus
+        .cases
+        .iter()
+        .flat_map(|lc| {
+            lc.undeclared_requirements()
+                .into_iter()
+                .map(move |(req, pos)| {
+                    format!(
+                        "{pos}: case `{}` uses `{req}` without `requires: [{req}]`",
+                        lc.id()
+                    )
+                })
+        })
+        .collect();
+    assert!(
+        undeclared.is_empty(),
+        "{} undeclared requirement(s):\n{}",
+        undeclared.len(),
+        undeclared.join("\n")
+    );
+}

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::case::diag::{Diagnostic, Pos};
 use crate::case::model::{Case, Expect, Step};
+use crate::case::requires::{self, Requirement};
 use crate::case::rules::{Catalogue, RULES_FILE};
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
 use crate::check::body::Matcher;
@@ -49,6 +50,35 @@ impl LoadedCase {
         let steps = c.steps.iter().enumerate().map(|(i, s)| ("step", i, s));
         let cleanup = c.cleanup.iter().enumerate().map(|(i, s)| ("cleanup", i, s));
         setup.chain(steps).chain(cleanup)
+    }
+
+    /// What the case needs from the server: what it declares with `requires:` and what
+    /// its requests show it uses.
+    pub fn requirements(&self) -> BTreeSet<Requirement> {
+        let declared = self
+            .case
+            .requires
+            .iter()
+            .filter_map(|r| Requirement::parse(&r.value).ok());
+        declared
+            .chain(requires::used(&self.case).into_keys())
+            .collect()
+    }
+
+    /// The optional features the case uses without declaring them in `requires:`, each
+    /// with the position of its first use (the corpus lint).
+    pub fn undeclared_requirements(&self) -> Vec<(Requirement, Pos)> {
+        let declared: BTreeSet<Requirement> = self
+            .case
+            .requires
+            .iter()
+            .filter_map(|r| Requirement::parse(&r.value).ok())
+            .collect();
+        requires::used(&self.case)
+            .into_iter()
+            .filter(|(req, _)| req.must_be_declared() && !declared.contains(req))
+            .map(|(req, at)| (req, self.pos(at)))
+            .collect()
     }
 
     /// Target variables the case uses (a target lacking one makes the case a skip).
@@ -317,6 +347,15 @@ pub fn validate(corpus: &Corpus, known_schemas: &BTreeSet<String>) -> Vec<Diagno
                         lc.case.api
                     ),
                     id_pos.clone(),
+                    src,
+                ));
+            }
+        }
+        for req in &lc.case.requires {
+            if let Err(message) = Requirement::parse(&req.value) {
+                diags.push(Diagnostic::new(
+                    format!("case `{}`: {message}", id.value),
+                    lc.pos(req.referenced),
                     src,
                 ));
             }

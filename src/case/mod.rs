@@ -3,6 +3,7 @@
 pub mod diag;
 pub mod load;
 pub mod model;
+pub mod requires;
 pub mod rules;
 pub mod template;
 

@@ -73,7 +73,8 @@ pub struct Case {
     /// Rule IDs from REFERENCE.md (e.g. `P-12`, `VD-05`, `E2`).
     #[serde(default)]
     pub rules: Vec<String>,
-    /// Requirement level: a failure of a MUST case fails, of SHOULD/MAY warns.
+    /// Requirement level: a failure of a MUST case fails, of a SHOULD case warns; a MAY
+    /// case the server does not take passes with a note.
     #[schemars(with = "Level")]
     pub level: Spanned<Level>,
     /// The API the case speaks.
@@ -84,6 +85,11 @@ pub struct Case {
     /// Free-form tags for selection.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What the case needs beyond the RFC minimum: `etag`, `enterprise-user`,
+    /// `attr:<User attribute>`. A server whose discovery documents lack one skips it.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub requires: Vec<Spanned<String>>,
     /// Fault to inject in the built-in simulation (`x-scimcert-fault` syntax); a case with
     /// a fault is skipped against a real target.
     #[serde(default)]
@@ -247,6 +253,10 @@ pub struct Capture {
     /// Response header name, e.g. `ETag`.
     #[serde(default)]
     pub header: Option<String>,
+    /// The value may be missing (e.g. the optional `meta.version`): the variable then
+    /// holds `#absent`, so an expectation that uses it requires the value to stay absent.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// The JSON Schema of case files (written to `schemas/case.schema.json`).

@@ -12,7 +12,7 @@ pub enum Verdict {
     Pass,
     /// Not applicable to the chosen profile or target.
     Skip,
-    /// A SHOULD/MAY expectation failed.
+    /// A SHOULD expectation failed.
     Warn,
     /// A MUST expectation failed.
     Fail,
@@ -41,11 +41,13 @@ impl Verdict {
         }
     }
 
-    /// The verdict for a failed expectation graded at `level`.
+    /// The verdict for a failed expectation graded at `level`. A MAY is a choice the
+    /// RFC leaves to the server: not taking it is a pass (with a note), never a warning.
     pub fn for_failed(level: Level) -> Verdict {
         match level {
             Level::Must => Verdict::Fail,
-            Level::Should | Level::May => Verdict::Warn,
+            Level::Should => Verdict::Warn,
+            Level::May => Verdict::Pass,
         }
     }
 
@@ -69,7 +71,7 @@ mod tests {
     fn levels_grade_failures() {
         assert_eq!(Verdict::for_failed(Level::Must), Verdict::Fail);
         assert_eq!(Verdict::for_failed(Level::Should), Verdict::Warn);
-        assert_eq!(Verdict::for_failed(Level::May), Verdict::Warn);
+        assert_eq!(Verdict::for_failed(Level::May), Verdict::Pass);
     }
 
     #[test]

@@ -434,27 +434,36 @@ impl TargetSettings {
     }
 }
 
-/// Reads `/ServiceProviderConfig`; when it cannot be read, everything counts as
-/// supported (a case then shows what the server really does).
+/// Reads the discovery documents (`/ServiceProviderConfig`, `/Schemas`,
+/// `/ResourceTypes`); what cannot be read counts as supported, and says so.
 async fn discover(client: &HttpClient, target: &Target) -> crate::run::target::Capabilities {
-    let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
-    if let Some(v) = target.auth.header_value() {
-        headers.push(("Authorization".to_string(), v));
-    }
-    headers.extend(target.extra_headers.iter().cloned());
-    let req = crate::run::HttpRequest {
-        method: "GET".into(),
-        url: format!("{}/ServiceProviderConfig", target.base_url),
-        headers,
-        body: None,
+    let fetch = |endpoint: &'static str| async move {
+        let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
+        if let Some(v) = target.auth.header_value() {
+            headers.push(("Authorization".to_string(), v));
+        }
+        for (k, v) in &target.extra_headers {
+            headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+            headers.push((k.clone(), v.clone()));
+        }
+        let req = crate::run::HttpRequest {
+            method: "GET".into(),
+            url: format!("{}/{endpoint}", target.base_url.trim_end_matches('/')),
+            headers,
+            body: None,
+        };
+        match client.send(&req).await {
+            Ok(resp) if resp.status == 200 => resp
+                .json
+                .ok_or_else(|| "answered 200 without a JSON body".to_string()),
+            Ok(resp) => Err(format!("answered {}", resp.status)),
+            Err(e) => Err(format!("failed: {e}")),
+        }
     };
-    match client.send(&req).await {
-        Ok(resp) if resp.status == 200 => match &resp.json {
-            Some(body) => crate::run::target::Capabilities::from_service_provider_config(body),
-            None => Default::default(),
-        },
-        _ => Default::default(),
-    }
+    let spc = fetch("ServiceProviderConfig").await;
+    let schemas = fetch("Schemas").await;
+    let resource_types = fetch("ResourceTypes").await;
+    crate::run::target::Capabilities::discovered(spc, schemas, resource_types)
 }
 
 #[cfg(test)]

@@ -182,7 +182,7 @@ pub struct ReproArgs {
     /// among them); `--target builtin:<profile>` names a simulation too.
     #[command(flatten)]
     pub target: TargetArgs,
-    /// SHOULD/MAY failures fail too (exit 1).
+    /// SHOULD failures fail too (exit 1).
     #[arg(long)]
     pub strict: bool,
     /// Leave the users the case creates (skip its cleanup steps).

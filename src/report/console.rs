@@ -52,7 +52,7 @@ pub fn render_line(r: &CaseReport, color: bool) -> String {
         r.level,
         rules
     );
-    if matches!(r.verdict, Verdict::Skip)
+    if matches!(r.verdict, Verdict::Skip | Verdict::Pass)
         && let Some(reason) = &r.reason
     {
         let _ = write!(line, " — {reason}");

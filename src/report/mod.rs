@@ -6,6 +6,7 @@ pub mod curl;
 pub mod dir;
 pub mod json;
 pub mod junit;
+pub mod leftover;
 pub mod markdown;
 pub mod progress;
 pub mod time;
@@ -27,7 +28,7 @@ pub struct RunInfo {
     pub date: String,
     /// Which cases were selected, in words (`cases/ --case 'scim-add-*'`).
     pub selection: String,
-    /// Whether `--strict` made SHOULD/MAY failures fail the run.
+    /// Whether `--strict` made SHOULD failures fail the run.
     pub strict: bool,
     /// Whether Ctrl-C stopped the run early.
     pub interrupted: bool,

@@ -16,6 +16,10 @@ use crate::run::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::run::secret::Secrets;
 use crate::run::target::Target;
 
+/// What an optional capture holds when the response has no such value: the body
+/// matcher for "not there".
+const ABSENT: &str = "#absent";
+
 /// Header through which a case asks the built-in simulation for a fault.
 pub const FAULT_HEADER: &str = "x-scimcert-fault";
 
@@ -74,6 +78,25 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// The record of a step about to send `request`, before anything came back.
+    pub fn new(
+        phase: &'static str,
+        index: usize,
+        name: Option<String>,
+        request: HttpRequest,
+    ) -> StepReport {
+        StepReport {
+            phase,
+            index,
+            name,
+            request,
+            response: None,
+            error: None,
+            failures: Vec::new(),
+            snapshot: None,
+        }
+    }
+
     /// `setup 1`, `step 2 (patch)`, ...
     pub fn label(&self) -> String {
         match &self.name {
@@ -113,6 +136,25 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
+    /// The report of `lc` against `target` before any step ran: a pass so far.
+    pub fn new(lc: &LoadedCase, target: &Target) -> CaseReport {
+        let case = &lc.case;
+        CaseReport {
+            id: lc.id().to_string(),
+            title: case.title.clone(),
+            location: lc.pos(case.id.referenced).to_string(),
+            api: case.api.to_string(),
+            profile: target.profile.to_string(),
+            level: case.level.value,
+            rules: case.rules.clone(),
+            tags: case.tags.clone(),
+            verdict: Verdict::Pass,
+            reason: None,
+            steps: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
     /// Every failure of every step.
     pub fn failures(&self) -> impl Iterator<Item = (&StepReport, &Failure)> {
         self.steps
@@ -146,14 +188,12 @@ pub fn skip_reason(lc: &LoadedCase, target: &Target) -> Option<String> {
     {
         return Some("the server does not advertise PATCH (patch.supported=false)".into());
     }
-    let etag_case = case.tags.iter().any(|t| t == "etag")
-        || uses(&|s| {
-            s.request.headers.keys().any(|h| {
-                h.eq_ignore_ascii_case("if-match") || h.eq_ignore_ascii_case("if-none-match")
-            })
-        });
-    if !target.capabilities.etag && etag_case {
-        return Some("the server does not advertise ETags (etag.supported=false)".into());
+    if let Some(reason) = lc
+        .requirements()
+        .iter()
+        .find_map(|req| target.capabilities.unmet(req))
+    {
+        return Some(reason);
     }
     let missing: Vec<String> = lc
         .target_variables()
@@ -212,20 +252,7 @@ pub fn stop_requested() -> bool {
 pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> CaseReport {
     let started = Instant::now();
     let case = &lc.case;
-    let mut report = CaseReport {
-        id: lc.id().to_string(),
-        title: case.title.clone(),
-        location: lc.pos(case.id.referenced).to_string(),
-        api: case.api.to_string(),
-        profile: target.profile.to_string(),
-        level: case.level.value,
-        rules: case.rules.clone(),
-        tags: case.tags.clone(),
-        verdict: Verdict::Pass,
-        reason: None,
-        steps: Vec::new(),
-        duration_ms: 0,
-    };
+    let mut report = CaseReport::new(lc, target);
     if stop_requested() {
         report.verdict = Verdict::Skip;
         report.reason = Some("interrupted before it started".into());
@@ -351,7 +378,15 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
         report.steps.push(sr);
     }
     if report.verdict == Verdict::Pass {
-        report.reason = None;
+        // Only MAY expectations can have failed: say which branch the server took.
+        let note = report.failures().next().map(|(step, f)| {
+            format!(
+                "note: the server does not take this optional (MAY) behaviour, which the RFC allows; {}: {}",
+                step.label(),
+                f.message
+            )
+        });
+        report.reason = note;
     }
     report.duration_ms = started.elapsed().as_millis();
     report
@@ -465,21 +500,13 @@ async fn run_step(
     expect: Option<&Expect>,
     level: Level,
 ) -> StepReport {
-    let mut sr = StepReport {
-        phase,
-        index,
-        name: step.name.clone(),
-        request: HttpRequest {
-            method: step.request.method.value.clone(),
-            url: String::new(),
-            headers: Vec::new(),
-            body: None,
-        },
-        response: None,
-        error: None,
-        failures: Vec::new(),
-        snapshot: None,
+    let unsent = HttpRequest {
+        method: step.request.method.value.clone(),
+        url: String::new(),
+        headers: Vec::new(),
+        body: None,
     };
+    let mut sr = StepReport::new(phase, index, step.name.clone(), unsent);
     // Secrets are masked here, in the record of the exchange, so nothing downstream
     // (console, reports, snapshots, repros) ever holds one.
     let secrets = ctx.client.secrets();
@@ -512,6 +539,11 @@ async fn run_step(
         match value {
             Some(v) => {
                 vars.insert(name.clone(), v);
+            }
+            // The server may leave an optional value out; expectations that use the
+            // variable then require it to stay out.
+            None if cap.value.optional => {
+                vars.insert(name.clone(), ABSENT.into());
             }
             None => capture_failures.push(Failure {
                 grade: Verdict::for_failed(level),
@@ -644,7 +676,6 @@ pub async fn run_all_with_progress(
     jobs: usize,
     mut on_done: impl FnMut(&CaseReport) + Send,
 ) -> Vec<CaseReport> {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     // First Ctrl-C: stop starting steps, but clean up what was created; second: leave.
     let watcher = tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -659,26 +690,145 @@ pub async fn run_all_with_progress(
             }
         }
     });
-    let mut set = tokio::task::JoinSet::new();
-    let total = work.len();
-    for (i, (lc, target)) in work.into_iter().enumerate() {
+    let reports = run_each(work, jobs, &mut on_done, move |lc, target| {
         let ctx = ctx.clone();
-        let semaphore = semaphore.clone();
-        set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            (i, run_case(&lc, &target, &ctx).await)
-        });
-    }
-    let mut out: Vec<Option<CaseReport>> = vec![None; total];
-    while let Some(joined) = set.join_next().await {
-        if let Ok((i, report)) = joined {
-            on_done(&report);
-            out[i] = Some(report);
-        }
-    }
+        async move { run_case(&lc, &target, &ctx).await }
+    })
+    .await;
     watcher.abort();
+    reports
+}
+
+/// Runs `run` on every (case, target) pair, at most `jobs` at once; results in input
+/// order. A run that panics still gives its case a report: an `error` naming the panic,
+/// so no case is ever missing from the count.
+async fn run_each<F, Fut>(
+    work: Vec<(Arc<LoadedCase>, Target)>,
+    jobs: usize,
+    on_done: &mut (impl FnMut(&CaseReport) + Send),
+    run: F,
+) -> Vec<CaseReport>
+where
+    F: Fn(Arc<LoadedCase>, Target) -> Fut,
+    Fut: std::future::Future<Output = CaseReport> + Send + 'static,
+{
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let mut task_case = std::collections::HashMap::new();
+    let mut out: Vec<Option<CaseReport>> = vec![None; work.len()];
+    for (i, (lc, target)) in work.iter().enumerate() {
+        let semaphore = semaphore.clone();
+        let case_run = run(lc.clone(), target.clone());
+        let handle = set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            (i, case_run.await)
+        });
+        task_case.insert(handle.id(), i);
+    }
+    while let Some(joined) = set.join_next_with_id().await {
+        let (i, report) = match joined {
+            Ok((_, (i, report))) => (i, report),
+            Err(e) => {
+                let Some(&i) = task_case.get(&e.id()) else {
+                    continue;
+                };
+                let (lc, target) = &work[i];
+                let mut report = CaseReport::new(lc, target);
+                report.verdict = Verdict::Error;
+                report.reason = Some(format!(
+                    "the case's run panicked (a bug in scimcert, please report it): {}",
+                    panic_message(e)
+                ));
+                (i, report)
+            }
+        };
+        on_done(&report);
+        out[i] = Some(report);
+    }
     out.into_iter().flatten().collect()
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return e.to_string();
+    }
+    let payload = e.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Api;
+
+    const TWO_CASES: &str = "\
+- id: calm
+  title: t
+  level: MUST
+  api: scim
+  steps: [{request: {method: GET, path: /Users}}]
+- id: doomed
+  title: t
+  level: MUST
+  api: scim
+  steps: [{request: {method: GET, path: /Users}}]
+";
+
+    fn target() -> Target {
+        Target {
+            api: Api::Scim,
+            profile: Profile::Rfc7644,
+            base_url: "http://127.0.0.1:9".into(),
+            auth: Default::default(),
+            extra_headers: Vec::new(),
+            vars: Vars::new(),
+            builtin: false,
+            capabilities: Default::default(),
+            fixtures: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_case_is_an_error_not_a_lost_case() {
+        let cases = crate::case::load::parse_file(std::path::Path::new("t.yaml"), TWO_CASES)
+            .expect("cases parse");
+        let work: Vec<_> = cases
+            .into_iter()
+            .map(|lc| (Arc::new(lc), target()))
+            .collect();
+        let mut seen = Vec::new();
+        let reports = run_each(
+            work,
+            2,
+            &mut |r: &CaseReport| seen.push(r.id.clone()),
+            |lc, target| async move {
+                assert!(lc.id() != "doomed", "boom in {}", lc.id());
+                CaseReport::new(&lc, &target)
+            },
+        )
+        .await;
+        let verdicts: Vec<(&str, Verdict)> =
+            reports.iter().map(|r| (r.id.as_str(), r.verdict)).collect();
+        assert_eq!(
+            verdicts,
+            [("calm", Verdict::Pass), ("doomed", Verdict::Error)]
+        );
+        let reason = reports[1].reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("panicked") && reason.contains("boom in doomed"),
+            "{reason}"
+        );
+        assert_eq!(seen.len(), 2, "progress saw every case");
+        assert_eq!(
+            crate::exit::for_verdicts(reports.iter().map(|r| r.verdict), false),
+            crate::exit::RUNTIME
+        );
+    }
+}

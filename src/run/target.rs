@@ -1,11 +1,12 @@
 //! Targets: a real server given by URL, or a built-in simulation started in-process.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::api::{Api, Profile};
+use crate::case::requires::{Requirement, user_attribute};
 use crate::case::template::Vars;
 use crate::run::auth::OAuth2;
 use crate::sim::{SimError, SimOptions, Simulation};
@@ -139,14 +140,22 @@ fn merge_missing(target: &mut Map<String, Value>, extra: &Map<String, Value>) {
     }
 }
 
-/// Optional features a server advertises in `/ServiceProviderConfig` (RFC 7643 §5).
-/// Unknown (no discovery) counts as supported.
+/// What a server offers beyond the RFC minimum, read from its discovery documents
+/// (RFC 7644 §4: `/ServiceProviderConfig`, `/Schemas`, `/ResourceTypes`). What could not
+/// be read counts as offered (a case then shows what the server really does), and is
+/// listed in `assumptions` for the reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Capabilities {
     /// `patch.supported`.
     pub patch: bool,
     /// `etag.supported`.
     pub etag: bool,
+    /// The core User attributes `/Schemas` defines (canonical names); `None`: unknown.
+    pub user_attributes: Option<BTreeSet<&'static str>>,
+    /// Whether the enterprise User extension is offered; `None`: unknown.
+    pub enterprise_user: Option<bool>,
+    /// What discovery could not tell and so assumed, in words.
+    pub assumptions: Vec<String>,
 }
 
 impl Default for Capabilities {
@@ -154,25 +163,156 @@ impl Default for Capabilities {
         Capabilities {
             patch: true,
             etag: true,
+            user_attributes: None,
+            enterprise_user: None,
+            assumptions: Vec::new(),
         }
     }
 }
 
+/// A discovery document as fetched: its JSON body, or why there is none.
+pub type Fetched = Result<Value, String>;
+
 impl Capabilities {
     /// Reads `patch.supported` and `etag.supported` from a ServiceProviderConfig body;
     /// a missing or non-boolean member counts as supported.
-    pub fn from_service_provider_config(body: &serde_json::Value) -> Capabilities {
-        let supported = |name: &str| {
-            body.get(name)
-                .and_then(|v| v.get("supported"))
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(true)
+    pub fn from_service_provider_config(body: &Value) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.read_service_provider_config(body);
+        caps
+    }
+
+    /// Capabilities from the three discovery documents.
+    pub fn discovered(spc: Fetched, schemas: Fetched, resource_types: Fetched) -> Capabilities {
+        let mut caps = Capabilities::default();
+        match spc {
+            Ok(body) => caps.read_service_provider_config(&body),
+            Err(why) => caps.assumptions.push(format!(
+                "GET /ServiceProviderConfig {why}: PATCH and ETags assumed supported"
+            )),
+        }
+        let schema_list = schemas.as_ref().ok().map(list_resources);
+        let enterprise_in_schemas = schema_list.as_ref().map(|list| {
+            list.iter()
+                .any(|s| urn_is(s.get("id"), crate::patch::ENTERPRISE_URN))
+        });
+        let enterprise_in_types =
+            resource_types
+                .as_ref()
+                .ok()
+                .map(list_resources)
+                .and_then(|list| {
+                    let user = list
+                        .into_iter()
+                        .find(|t| urn_is(t.get("schema"), crate::patch::USER_URN))?;
+                    let extensions = user.get("schemaExtensions").and_then(Value::as_array);
+                    Some(extensions.is_some_and(|exts| {
+                        exts.iter()
+                            .any(|e| urn_is(e.get("schema"), crate::patch::ENTERPRISE_URN))
+                    }))
+                });
+        caps.enterprise_user = match (enterprise_in_schemas, enterprise_in_types) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), _) | (None, Some(false)) => Some(false),
+            (None, None) => {
+                caps.assumptions.push(
+                    "neither /Schemas nor /ResourceTypes could be read: the enterprise User \
+                     extension assumed offered"
+                        .into(),
+                );
+                None
+            }
         };
-        Capabilities {
-            patch: supported("patch"),
-            etag: supported("etag"),
+        match (&schemas, schema_list) {
+            (Err(why), _) => caps.assumptions.push(format!(
+                "GET /Schemas {why}: every User attribute assumed supported"
+            )),
+            (Ok(_), Some(list)) => {
+                let core = list
+                    .iter()
+                    .find(|s| urn_is(s.get("id"), crate::patch::USER_URN));
+                match core
+                    .and_then(|s| s.get("attributes"))
+                    .and_then(Value::as_array)
+                {
+                    Some(attrs) => {
+                        caps.user_attributes = Some(
+                            attrs
+                                .iter()
+                                .filter_map(|a| a.get("name").and_then(Value::as_str))
+                                .filter_map(user_attribute)
+                                .chain(["externalId"])
+                                .collect(),
+                        );
+                    }
+                    None => caps.assumptions.push(format!(
+                        "/Schemas defines no `{}` schema with attributes: every User \
+                         attribute assumed supported",
+                        crate::patch::USER_URN
+                    )),
+                }
+            }
+            (Ok(_), None) => {}
+        }
+        caps
+    }
+
+    fn read_service_provider_config(&mut self, body: &Value) {
+        for (name, flag) in [("patch", &mut self.patch), ("etag", &mut self.etag)] {
+            match body
+                .get(name)
+                .and_then(|v| v.get("supported"))
+                .and_then(Value::as_bool)
+            {
+                Some(b) => *flag = b,
+                None => {
+                    *flag = true;
+                    self.assumptions.push(format!(
+                        "ServiceProviderConfig has no boolean `{name}.supported`: assumed true"
+                    ));
+                }
+            }
         }
     }
+
+    /// Why the server cannot meet `req`, if discovery says it cannot.
+    pub fn unmet(&self, req: &Requirement) -> Option<String> {
+        match req {
+            Requirement::Etag if !self.etag => {
+                Some("the server does not advertise ETags (etag.supported=false)".into())
+            }
+            Requirement::EnterpriseUser if self.enterprise_user == Some(false) => Some(
+                "needs the enterprise User extension, which the server's /Schemas and \
+                 /ResourceTypes do not offer"
+                    .into(),
+            ),
+            Requirement::Attribute(name)
+                if self
+                    .user_attributes
+                    .as_ref()
+                    .is_some_and(|set| !set.contains(name)) =>
+            {
+                Some(format!(
+                    "needs the User attribute `{name}`, which the server's /Schemas does not define"
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The members of a ListResponse (`Resources`), or a bare array some servers answer.
+fn list_resources(doc: &Value) -> Vec<&Value> {
+    let list = doc.get("Resources").unwrap_or(doc);
+    list.as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+fn urn_is(value: Option<&Value>, urn: &str) -> bool {
+    value
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case(urn))
 }
 
 impl Target {
@@ -252,18 +392,71 @@ mod tests {
         let c = Capabilities::from_service_provider_config(&serde_json::json!({
             "patch": {"supported": false}, "etag": {"supported": true}
         }));
-        assert_eq!(
-            c,
-            Capabilities {
-                patch: false,
-                etag: true
-            }
+        assert!(!c.patch && c.etag && c.assumptions.is_empty());
+        // Missing members count as supported, and say so: the cases then show what
+        // the server does.
+        let silent = Capabilities::from_service_provider_config(&serde_json::json!({}));
+        assert!(silent.patch && silent.etag);
+        assert_eq!(silent.assumptions.len(), 2, "{:?}", silent.assumptions);
+    }
+
+    fn user_schema(attrs: &[&str]) -> Value {
+        let attributes: Vec<Value> = attrs
+            .iter()
+            .map(|a| serde_json::json!({"name": a, "type": "string"}))
+            .collect();
+        serde_json::json!({"id": crate::patch::USER_URN, "attributes": attributes})
+    }
+
+    #[test]
+    fn discovery_reads_attributes_and_the_extension() {
+        let spc = serde_json::json!({"patch": {"supported": true}, "etag": {"supported": false}});
+        let schemas =
+            serde_json::json!({"Resources": [user_schema(&["userName", "EMAILS", "roles"])]});
+        let types = serde_json::json!({"Resources": [{
+            "name": "User", "schema": crate::patch::USER_URN, "schemaExtensions": []
+        }]});
+        let c = Capabilities::discovered(Ok(spc), Ok(schemas), Ok(types));
+        assert!(c.assumptions.is_empty(), "{:?}", c.assumptions);
+        assert!(c.unmet(&Requirement::Etag).is_some());
+        assert!(c.unmet(&Requirement::EnterpriseUser).is_some());
+        assert!(c.unmet(&Requirement::Attribute("emails")).is_none());
+        assert!(c.unmet(&Requirement::Attribute("roles")).is_none());
+        let why = c.unmet(&Requirement::Attribute("ims")).unwrap_or_default();
+        assert!(why.contains("`ims`"), "{why}");
+    }
+
+    #[test]
+    fn what_discovery_cannot_read_is_assumed_and_said() {
+        let c = Capabilities::discovered(
+            Err("answered 404".into()),
+            Err("answered 500".into()),
+            Err("answered 404".into()),
         );
-        // Missing members count as supported: the cases then show what the server does.
-        assert_eq!(
-            Capabilities::from_service_provider_config(&serde_json::json!({})),
-            Capabilities::default()
+        assert!(c.unmet(&Requirement::Etag).is_none());
+        assert!(c.unmet(&Requirement::EnterpriseUser).is_none());
+        assert!(
+            c.unmet(&Requirement::Attribute("x509Certificates"))
+                .is_none()
         );
+        assert_eq!(c.assumptions.len(), 3, "{:?}", c.assumptions);
+        assert!(
+            c.assumptions
+                .iter()
+                .any(|a| a.contains("/Schemas answered 500"))
+        );
+        // The extension listed in /Schemas counts even when /ResourceTypes is missing.
+        let schemas = serde_json::json!([
+            user_schema(&["userName"]),
+            {"id": crate::patch::ENTERPRISE_URN, "attributes": []}
+        ]);
+        let c = Capabilities::discovered(
+            Ok(serde_json::json!({"patch": {"supported": true}, "etag": {"supported": true}})),
+            Ok(schemas),
+            Err("answered 404".into()),
+        );
+        assert!(c.unmet(&Requirement::EnterpriseUser).is_none());
+        assert!(c.unmet(&Requirement::Attribute("nickName")).is_some());
     }
 
     #[test]
