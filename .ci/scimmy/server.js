@@ -28,6 +28,15 @@ function assertUniqueUserName(userName, ownId) {
     }
 }
 
+// JSON with object members in key order, so two equal resources compare equal as text.
+function canonical(value) {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+    if (value && typeof value === "object") {
+        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
+}
+
 function notFound(id) {
     return new SCIMMY.Types.Error(404, null, `Resource ${id} not found`);
 }
@@ -42,7 +51,13 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
             const current = users.get(resource.id);
             if (!current) throw notFound(resource.id);
             assertUniqueUserName(data.userName, resource.id);
-            const updated = {...data, id: resource.id, meta: {...current.meta, lastModified: now}};
+            // SCIMMY writes back even a PATCH that changes nothing (it answers 204 after);
+            // the store keeps lastModified then (RFC 7644 §3.5.2.1: a no-op SHALL NOT change it).
+            const {id: _id, meta: _meta, ...stored} = current;
+            const {id: _newId, meta: _newMeta, ...incoming} = data;
+            const changed = canonical(stored) !== canonical(incoming);
+            const meta = changed ? {...current.meta, lastModified: now} : current.meta;
+            const updated = {...data, id: resource.id, meta};
             users.set(resource.id, updated);
             return updated;
         }
