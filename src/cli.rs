@@ -19,9 +19,11 @@ use crate::run::{BuiltinTargets, Target};
 use crate::sim::SimOptions;
 use crate::sim::standalone::StandaloneSimulation;
 
+mod cleanup;
 mod target;
 mod tools;
 
+pub use cleanup::{CleanupArgs, cleanup};
 pub use target::{TargetArgs, TargetSettings};
 pub use tools::{DiffArgs, RecordArgs, ReproArgs, diff, record, repro};
 
@@ -55,6 +57,8 @@ pub enum Command {
     Record(RecordArgs),
     /// Run the same cases against two targets and show where they differ.
     Diff(DiffArgs),
+    /// Delete the users an earlier run left on a real server (by its run id).
+    Cleanup(CleanupArgs),
 }
 
 /// The reference profile of `explore` when neither `--profile` nor the configuration
@@ -547,6 +551,11 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
 
     // The simulations serve as long as these live.
     let (mut _sims, mut _builtin) = (None, None);
+    let real = real_target.as_ref().map(|t| (t.api, t.base_url.clone()));
+    let assumptions = real_target
+        .as_ref()
+        .map(|t| t.capabilities.assumptions.clone())
+        .unwrap_or_default();
     let (work, label) = if let Some(target) = real_target {
         let label = target.label();
         let work = cases
@@ -612,6 +621,9 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
             work.len()
         );
     }
+    for a in &assumptions {
+        eprintln!("scimcert: discovery: {}", secrets.redact(a));
+    }
     if let Some(dir) = &args.report_dir {
         // Before any case runs: a folder that cannot be made would lose the whole run.
         report::dir::create(dir).map_err(|e| CliError::runtime(e.to_string()))?;
@@ -619,7 +631,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let started_at = std::time::SystemTime::now();
     let started = std::time::Instant::now();
     let reports = run_with_progress(work, ctx, jobs, args.quiet).await;
-    let info = report::RunInfo {
+    let mut info = report::RunInfo {
         target: label,
         run_id,
         date: report::time::rfc3339_utc(started_at),
@@ -627,7 +639,22 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         strict: args.strict,
         interrupted: crate::run::execute::stop_requested(),
         duration: started.elapsed(),
+        assumptions,
+        leftovers: Vec::new(),
+        cleanup_command: None,
     };
+    // Only a real server keeps what a run created; the simulations end with the run.
+    if let Some((api, base_url)) = &real {
+        info.leftovers = report::leftover::leftovers(&reports);
+        if !info.leftovers.is_empty() {
+            info.cleanup_command = Some(cleanup_command(
+                *api,
+                &crate::run::secret::strip_userinfo(base_url),
+                &info.run_id,
+                args.report_dir.as_deref(),
+            ));
+        }
+    }
     for r in &reports {
         match r.verdict {
             crate::check::Verdict::Pass | crate::check::Verdict::Skip => {
@@ -645,6 +672,10 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         }
     }
     println!("{}", report::console::render_summary(&reports));
+    print!(
+        "{}",
+        secrets.redact(&report::console::render_leftovers(&info))
+    );
     let runtime = |e: report::dir::ReportError| CliError::runtime(e.to_string());
     if let Some(path) = &args.junit {
         let xml = report::dir::junit_text(&reports, &info, &secrets).map_err(runtime)?;
@@ -666,6 +697,31 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         reports.iter().map(|r| r.verdict),
         args.strict,
     ))
+}
+
+/// The `scimcert cleanup` command line that removes what run `run_id` left on `base_url`.
+fn cleanup_command(
+    api: Api,
+    base_url: &str,
+    run_id: &str,
+    report_dir: Option<&std::path::Path>,
+) -> String {
+    let mut cmd = format!(
+        "scimcert cleanup --target {} --api {api} --run-id {run_id}",
+        report::curl::quote_if_needed(base_url)
+    );
+    if api == Api::Idm {
+        // The Fabric API cannot list by prefix: the ids come from the run's report.
+        let report = report_dir.map_or_else(
+            || "<report-dir>/report.json".to_string(),
+            |d| d.join(report::dir::JSON_FILE).display().to_string(),
+        );
+        cmd.push_str(&format!(
+            " --report {}",
+            report::curl::quote_if_needed(&report)
+        ));
+    }
+    cmd
 }
 
 /// Each case paired with each simulation target it applies to (its API, and its

@@ -26,6 +26,7 @@ fn main() {
             Command::Repro(args) => cli::repro(args).await,
             Command::Record(args) => cli::record(args).await,
             Command::Diff(args) => cli::diff(args).await,
+            Command::Cleanup(args) => cli::cleanup(args).await,
             Command::Schema => {
                 print!("{}", scimcert::case::model::json_schema());
                 Ok(scimcert::exit::OK)

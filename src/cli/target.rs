@@ -438,20 +438,7 @@ impl TargetSettings {
 /// `/ResourceTypes`); what cannot be read counts as supported, and says so.
 async fn discover(client: &HttpClient, target: &Target) -> crate::run::target::Capabilities {
     let fetch = |endpoint: &'static str| async move {
-        let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
-        if let Some(v) = target.auth.header_value() {
-            headers.push(("Authorization".to_string(), v));
-        }
-        for (k, v) in &target.extra_headers {
-            headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
-            headers.push((k.clone(), v.clone()));
-        }
-        let req = crate::run::HttpRequest {
-            method: "GET".into(),
-            url: format!("{}/{endpoint}", target.base_url.trim_end_matches('/')),
-            headers,
-            body: None,
-        };
+        let req = target.request("GET", &format!("/{endpoint}"));
         match client.send(&req).await {
             Ok(resp) if resp.status == 200 => resp
                 .json

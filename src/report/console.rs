@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::check::{Failure, Verdict};
-use crate::report::{Tally, curl};
+use crate::report::{RunInfo, Tally, curl};
 use crate::run::{CaseReport, StepReport};
 
 /// Longest response body shown in failure output.
@@ -34,6 +34,41 @@ pub fn verdict_word(v: Verdict, color: bool) -> String {
         Verdict::Error => ("ERROR", "35;1"),
     };
     paint(word, code, color)
+}
+
+/// What discovery assumed, one `discovery:` line each (empty when nothing was).
+pub fn render_assumptions(info: &RunInfo) -> String {
+    info.assumptions
+        .iter()
+        .map(|a| format!("discovery: {a}\n"))
+        .collect()
+}
+
+/// The users the run left on the server and the command that removes them (empty when
+/// there are none).
+pub fn render_leftovers(info: &RunInfo) -> String {
+    if info.leftovers.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "left behind: {} user(s) this run created and could not delete:\n",
+        info.leftovers.len()
+    );
+    for l in &info.leftovers {
+        let _ = writeln!(
+            out,
+            "  {} ({}) — case {} [{}]: {}",
+            l.id,
+            l.user_name.as_deref().unwrap_or("no userName"),
+            l.case,
+            l.profile,
+            l.reason
+        );
+    }
+    if let Some(cmd) = &info.cleanup_command {
+        let _ = writeln!(out, "remove them with: {cmd}");
+    }
+    out
 }
 
 /// One line per case.

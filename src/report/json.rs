@@ -45,6 +45,9 @@ pub fn render(reports: &[CaseReport], info: &RunInfo) -> Value {
         "date": info.date,
         "target": info.target,
         "summary": Tally::of(reports),
+        "discovery": {"assumptions": info.assumptions},
+        "leftovers": info.leftovers,
+        "cleanup_command": info.cleanup_command,
         "cases": cases,
     })
 }

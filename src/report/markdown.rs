@@ -225,6 +225,44 @@ fn render_head(out: &mut String, reports: &[CaseReport], info: &RunInfo) {
         reports.len(),
         Tally::of(reports)
     );
+    if !info.assumptions.is_empty() {
+        let _ = writeln!(
+            out,
+            "Discovery could not tell everything; the run assumed:\n"
+        );
+        for a in &info.assumptions {
+            let _ = writeln!(out, "- {}", inline(a));
+        }
+        out.push('\n');
+    }
+    if !info.leftovers.is_empty() {
+        let _ = writeln!(out, "## Left behind\n");
+        let _ = writeln!(
+            out,
+            "Users this run created on the server and could not delete.\n"
+        );
+        let _ = writeln!(out, "| id | userName | case | profile | why |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for l in &info.leftovers {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | {} | {} |",
+                l.id,
+                l.user_name
+                    .as_deref()
+                    .map(inline)
+                    .unwrap_or_else(|| "—".into()),
+                l.case,
+                l.profile,
+                inline(&l.reason)
+            );
+        }
+        if let Some(cmd) = &info.cleanup_command {
+            let _ = writeln!(out, "\nRemove them with:\n");
+            fenced(out, "sh", cmd);
+        }
+        out.push('\n');
+    }
 }
 
 fn render_levels(out: &mut String, reports: &[CaseReport]) {

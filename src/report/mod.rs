@@ -34,6 +34,12 @@ pub struct RunInfo {
     pub interrupted: bool,
     /// Wall time of the run.
     pub duration: Duration,
+    /// What discovery could not tell about the server and so assumed.
+    pub assumptions: Vec<String>,
+    /// Users the run created on a real server and could not delete.
+    pub leftovers: Vec<leftover::Leftover>,
+    /// The command that removes them, when there are any.
+    pub cleanup_command: Option<String>,
 }
 
 /// Counts of each verdict.

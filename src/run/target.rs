@@ -9,6 +9,7 @@ use crate::api::{Api, Profile};
 use crate::case::requires::{Requirement, user_attribute};
 use crate::case::template::Vars;
 use crate::run::auth::OAuth2;
+use crate::run::http::HttpRequest;
 use crate::sim::{SimError, SimOptions, Simulation};
 
 /// Credentials sent with every request whose step does not opt out.
@@ -301,9 +302,13 @@ impl Capabilities {
     }
 }
 
-/// The members of a ListResponse (`Resources`), or a bare array some servers answer.
+/// The members of a ListResponse (`Resources`; VMware's `resources`, VD-07), or a bare
+/// array some servers answer.
 fn list_resources(doc: &Value) -> Vec<&Value> {
-    let list = doc.get("Resources").unwrap_or(doc);
+    let list = doc
+        .get("Resources")
+        .or_else(|| doc.get("resources"))
+        .unwrap_or(doc);
     list.as_array()
         .map(|a| a.iter().collect())
         .unwrap_or_default()
@@ -316,6 +321,33 @@ fn urn_is(value: Option<&Value>, urn: &str) -> bool {
 }
 
 impl Target {
+    /// The media type of the target's API: its `Accept` and default `Content-Type`.
+    pub fn media_type(&self) -> &'static str {
+        match self.api {
+            Api::Scim => "application/scim+json",
+            Api::Idm => "application/json",
+        }
+    }
+
+    /// A bodiless request to `path` (relative to the base URL) with the target's
+    /// `Accept`, credentials and `-H` headers; a `-H` header replaces one of its name.
+    pub fn request(&self, method: &str, path: &str) -> HttpRequest {
+        let mut headers = vec![("Accept".to_string(), self.media_type().to_string())];
+        if let Some(v) = self.auth.header_value() {
+            headers.push(("Authorization".to_string(), v));
+        }
+        for (k, v) in &self.extra_headers {
+            headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+            headers.push((k.clone(), v.clone()));
+        }
+        HttpRequest {
+            method: method.to_ascii_uppercase(),
+            url: format!("{}{path}", self.base_url.trim_end_matches('/')),
+            headers,
+            body: None,
+        }
+    }
+
     /// A short description for output.
     pub fn label(&self) -> String {
         if self.builtin {
