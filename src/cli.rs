@@ -43,7 +43,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the selected cases.
     List(ListArgs),
-    /// Serve a simulation until Ctrl-C (for client authors and CI).
+    /// Serve a simulation until Ctrl-C or SIGTERM (for client authors and CI).
     Mock(MockArgs),
     /// Print rule × number of cases × profiles from the rule catalogue.
     Coverage(CoverageArgs),
@@ -324,6 +324,15 @@ pub struct MockArgs {
     /// Fault rule to inject (e.g. `PATCH /Users/* status=503`); repeatable.
     #[arg(long)]
     pub fault: Vec<String>,
+    /// Grade every request against the client obligations and write the client report
+    /// (junit.xml, report.json, report.md) into this folder when the mock stops
+    /// (Ctrl-C, SIGTERM) or on `POST /_scimcert/client-report`.
+    #[arg(long, value_name = "DIR")]
+    pub client_report: Option<PathBuf>,
+    /// Answer a request that breaks a client MUST with 400 and the API's error body
+    /// naming the rule.
+    #[arg(long)]
+    pub strict_client: bool,
 }
 
 /// A failure before or outside verdicts, with the exit code it maps to.
@@ -807,7 +816,7 @@ fn short_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
 }
 
-/// `scimcert mock`: serves until Ctrl-C.
+/// `scimcert mock`: serves until Ctrl-C or SIGTERM, then writes the client report if asked.
 pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     let api = Api::from(args.api);
     let profile = args.profile.unwrap_or(api.default_profile());
@@ -850,6 +859,16 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
             .map_err(|e| CliError::usage(format!("--fault `{f}`: {e}")))?;
         options.faults.rules.push(rule);
     }
+    if args.client_report.is_some() || args.strict_client {
+        options.client_report = Some(crate::sim::ClientReportOptions {
+            dir: args.client_report.clone(),
+            strict: args.strict_client,
+        });
+    }
+    if let Some(dir) = &args.client_report {
+        // Fail now, not after a whole provisioning run, if the folder cannot be made.
+        crate::report::dir::create(dir).map_err(|e| CliError::usage(e.to_string()))?;
+    }
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| CliError::runtime(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
     let sim = StandaloneSimulation::start_on(listener, options.clone())
@@ -869,11 +888,45 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
         (Some(_), None) => println!("read-only token: {}", options.readonly_token),
         (Some(_), Some(_)) => {}
     }
+    if options.client_report.is_some() {
+        println!(
+            "client report: GET {0}{1} (JSON); POST {0}{1} writes it; state: GET {0}{2}",
+            sim.uri(),
+            crate::sim::CLIENT_REPORT_PATH,
+            crate::sim::STATE_PATH
+        );
+    } else {
+        println!("state: GET {}{}", sim.uri(), crate::sim::STATE_PATH);
+    }
     println!("press Ctrl-C to stop");
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::runtime(format!("cannot wait for Ctrl-C: {e}")))?;
+    wait_for_stop().await?;
+    if let Some(written) = sim.write_client_report() {
+        let paths = written.map_err(|e| CliError::runtime(e.to_string()))?;
+        for path in paths {
+            println!("client report written: {}", path.display());
+        }
+    }
     Ok(exit::OK)
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM, the two ways a CI job stops a mock.
+async fn wait_for_stop() -> Result<(), CliError> {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| CliError::runtime(format!("cannot wait for SIGTERM: {e}")))?;
+        tokio::select! {
+            stopped = ctrl_c => stopped.map_err(|e| CliError::runtime(format!("cannot wait for Ctrl-C: {e}"))),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        ctrl_c
+            .await
+            .map_err(|e| CliError::runtime(format!("cannot wait for Ctrl-C: {e}")))
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ pub mod case;
 pub mod check;
 pub mod cli;
 pub mod exit;
-pub mod patch;
+/// The pure PATCH engine, a crate of its own (`crates/scimcert-patch`).
+pub use scimcert_patch as patch;
 pub mod report;
 pub mod run;
 pub mod sim;

@@ -383,3 +383,107 @@ async fn drop_rule_closes_the_connection_unanswered() {
         .expect("other routes answer");
     assert_eq!(answered.status, 404);
 }
+
+/// RFC 7644 §3.4.3 over HTTP, on both front ends (wiremock and the standalone hyper
+/// server) and under every SCIM profile: `/Users/.search` and the root `/.search` answer
+/// with GET's filter, paging and projection; errors come in the SCIM error body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_search_matches_get_on_both_front_ends() {
+    let client = client();
+    for profile in [
+        Profile::Vmware,
+        Profile::Rfc7644,
+        Profile::Entra,
+        Profile::Okta,
+    ] {
+        let in_process = Simulation::start(SimOptions::new(profile))
+            .await
+            .expect("start");
+        let standalone = serve(SimOptions::new(profile), 0).await.expect("serve");
+        for base in [in_process.base_url(), standalone.base_url()] {
+            let member = if profile == Profile::Vmware {
+                "resources"
+            } else {
+                "Resources"
+            };
+            for name in ["search-a", "search-b", "other"] {
+                let created = call(
+                    &client,
+                    "POST",
+                    &format!("{base}/Users"),
+                    Some(json!({"userName": name, "title": "T"})),
+                    &[],
+                )
+                .await
+                .expect("create");
+                assert!(matches!(created.status, 200 | 201), "{}", created.body);
+            }
+            let filter = "userName sw \"search\"";
+            let get = call(
+                &client,
+                "GET",
+                &format!(
+                    "{base}/Users?filter={}&attributes=title&count=1&startIndex=2",
+                    urlencode(filter)
+                ),
+                None,
+                &[],
+            )
+            .await
+            .expect("get");
+            assert_eq!(get.status, 200, "{profile:?} {}", get.body);
+            for path in ["/Users/.search", "/.search"] {
+                let search = call(
+                    &client,
+                    "POST",
+                    &format!("{base}{path}"),
+                    Some(json!({
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": filter,
+                        "attributes": ["title"],
+                        "startIndex": 2,
+                        "count": 1
+                    })),
+                    &[],
+                )
+                .await
+                .expect("search");
+                assert_eq!(search.status, 200, "{profile:?} {path} {}", search.body);
+                assert_eq!(search.body, get.body, "{profile:?} {path}");
+                assert_eq!(search.body["totalResults"], 2, "{profile:?} {path}");
+                let page = search.body[member].as_array().expect("members");
+                assert_eq!(page.len(), 1, "{profile:?} {path}");
+                assert_eq!(page[0]["title"], "T");
+                assert!(page[0].get("userName").is_none(), "{profile:?} {path}");
+                let bad = call(
+                    &client,
+                    "POST",
+                    &format!("{base}{path}"),
+                    Some(json!({"filter": "userName eq"})),
+                    &[],
+                )
+                .await
+                .expect("bad search");
+                assert_eq!(bad.status, 400, "{profile:?} {path}");
+                assert_eq!(bad.body["scimType"], "invalidFilter", "{}", bad.body);
+                assert_eq!(
+                    bad.body["schemas"][0],
+                    "urn:ietf:params:scim:api:messages:2.0:Error"
+                );
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -3,15 +3,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimcert::api::Profile;
-use scimcert::patch::Schema;
-use scimcert::patch::filter::{MAX_EXPRESSION_BYTES, parse_filter};
+use scimcert_patch::Schema;
+use scimcert_patch::filter::{MAX_EXPRESSION_BYTES, parse_filter};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)
         && let Ok(filter) = parse_filter(text)
     {
-        let schema = Schema::user(Profile::Rfc7644);
+        let schema = Schema::rfc7643_user();
         let user = serde_json::json!({
             "userName": "bjensen", "active": true, "title": "Tour Guide",
             "emails": [{"value": "b@example.com", "type": "work", "primary": true}],

@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimcert::patch::filter::MAX_EXPRESSION_BYTES;
-use scimcert::patch::parse_path;
+use scimcert_patch::filter::MAX_EXPRESSION_BYTES;
+use scimcert_patch::parse_path;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)

@@ -106,7 +106,7 @@ pub fn render_case(r: &CaseReport, color: bool) -> String {
         let _ = writeln!(out, "  cause: {reason}");
     }
     for step in &r.steps {
-        if step.failures.is_empty() && step.error.is_none() {
+        if step.failures.is_empty() && step.error.is_none() && step.notes.is_empty() {
             continue;
         }
         render_step(&mut out, step, color);
@@ -121,8 +121,9 @@ fn render_step(out: &mut String, step: &StepReport, color: bool) {
     }
 }
 
-/// What went wrong in one step: the request line, the transport error or each failed
-/// expectation (position, expected vs actual by JSON pointer, diff) and the response.
+/// What went wrong in one step: the request line, how it was sent again if it was, the
+/// transport error or each failed expectation (position, expected vs actual by JSON
+/// pointer, diff) and the response.
 pub fn render_step_evidence(out: &mut String, step: &StepReport, color: bool) {
     let _ = writeln!(
         out,
@@ -131,6 +132,9 @@ pub fn render_step_evidence(out: &mut String, step: &StepReport, color: bool) {
         step.request.method,
         step.request.url
     );
+    for note in &step.notes {
+        let _ = writeln!(out, "    note: {note}");
+    }
     if let Some(e) = &step.error {
         let _ = writeln!(out, "    error: {e}");
     }

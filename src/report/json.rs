@@ -33,6 +33,7 @@ pub fn render(reports: &[CaseReport], info: &RunInfo) -> Value {
                     "curl": curl::render(&s.request).unwrap_or_default(),
                     "status": s.response.as_ref().map(|r| r.status),
                     "error": s.error,
+                    "notes": s.notes,
                     "failures": s.failures,
                 })).collect::<Vec<_>>(),
             })

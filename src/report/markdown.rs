@@ -71,6 +71,8 @@ pub fn group_title(group: &str) -> &'static str {
         "X-" => "`replace` (RFC 7644 §3.5.2.3)",
         "Q-" => "`attributes` / `excludedAttributes` (RFC 7644 §3.9)",
         "E-" => "ETags (RFC 7644 §3.14)",
+        "S-" => "Search with POST `/.search` (RFC 7644 §3.4.3)",
+        "C-" => "Client obligations (graded by `scimcert mock --client-report`)",
         "VD-" => "VMware Identity Services: documented deviations",
         "OD-" => "Oracle Fabric: design decisions",
         "E" => "Microsoft Entra ID client shapes",
@@ -415,7 +417,7 @@ fn render_findings(out: &mut String, reports: &[CaseReport]) {
         for step in r
             .steps
             .iter()
-            .filter(|s| !s.failures.is_empty() || s.error.is_some())
+            .filter(|s| !s.failures.is_empty() || s.error.is_some() || !s.notes.is_empty())
         {
             console::render_step_evidence(&mut evidence, step, false);
         }

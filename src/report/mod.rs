@@ -1,6 +1,7 @@
 //! Reports of a run: the console (and its progress line), JUnit XML, the JSON report,
 //! the Markdown certification report, and the report folder holding all three files.
 
+pub mod client;
 pub mod console;
 pub mod curl;
 pub mod dir;

@@ -12,7 +12,7 @@ use crate::case::model::{Expect, Level, SnapshotSpec, Step};
 use crate::case::template::{self, Vars};
 use crate::check::snapshot::{self, SnapshotDir, SnapshotOutcome};
 use crate::check::{self, CheckContext, Failure, SchemaRegistry, Verdict};
-use crate::run::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::run::http::{CLEANUP_BACKOFF, HttpClient, HttpRequest, HttpResponse};
 use crate::run::secret::Secrets;
 use crate::run::target::Target;
 
@@ -71,6 +71,9 @@ pub struct StepReport {
     pub response: Option<HttpResponse>,
     /// Why there was no response, or why the step was not sent.
     pub error: Option<String>,
+    /// What the client did to get the response: sent again on a new connection, tried
+    /// again after a wait (secrets masked).
+    pub notes: Vec<String>,
     /// Failed expectations.
     pub failures: Vec<Failure>,
     /// Snapshot taken, if requested.
@@ -92,6 +95,7 @@ impl StepReport {
             request,
             response: None,
             error: None,
+            notes: Vec::new(),
             failures: Vec::new(),
             snapshot: None,
         }
@@ -518,7 +522,15 @@ async fn run_step(
         }
     };
     sr.request = secrets.redact_request(&req);
-    let mut resp = match ctx.client.send(&req).await {
+    // A cleanup that fails leaves a user behind: it is worth a few tries.
+    let backoff: &[Duration] = if phase == "cleanup" {
+        &CLEANUP_BACKOFF
+    } else {
+        &[]
+    };
+    let sent = ctx.client.send_noted(&req, backoff, &mut sr.notes).await;
+    sr.notes = sr.notes.iter().map(|n| secrets.redact(n)).collect();
+    let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
             sr.error = Some(secrets.redact(&e.to_string()));

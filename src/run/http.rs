@@ -1,4 +1,5 @@
 //! HTTP for the runner: one reqwest client (no redirects, timeouts, bounded bodies),
+//! a request broken by a closed keep-alive connection sent again on a new one,
 //! exchanges recorded as plain data, and `curl` reproductions with secrets masked.
 
 use std::borrow::Cow;
@@ -138,10 +139,20 @@ impl ClientSettings {
     }
 }
 
+/// The waits between the tries of a cleanup request that failed in transport (three
+/// tries in all): a connection that broke is usually replaced within a fraction of a
+/// second, and a user left behind outlives the run.
+pub const CLEANUP_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
+
 /// The runner's HTTP client.
 #[derive(Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    /// Same settings, no pool: every request on it opens a new connection. A request
+    /// that broke on a pooled connection is sent again here, because the pooled client
+    /// could hand out another stale connection from its pool (a server that closes idle
+    /// connections closes them all), and reqwest offers no way to ask for a new one.
+    fresh: reqwest::Client,
     timeout: Duration,
     pacer: Arc<Pacer>,
     retry: RetryPolicy,
@@ -167,49 +178,14 @@ impl HttpClient {
     /// A client as `settings` describe; a bad CA file or proxy URL is an error naming it.
     pub fn with_settings(settings: ClientSettings) -> Result<HttpClient, TransportError> {
         install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout.min(settings.timeout))
-            .pool_max_idle_per_host(64)
-            // Only the proxy given in the settings, never one from the environment.
-            .no_proxy();
-        if let Some(path) = &settings.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                TransportError::Invalid(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    TransportError::Invalid(format!(
-                        "CA file {} holds no PEM certificate",
-                        path.display()
-                    ))
-                })?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        if settings.insecure {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        if let Some(url) = &settings.proxy {
-            let proxy = reqwest::Proxy::all(url).map_err(|e| {
-                TransportError::Invalid(
-                    settings
-                        .secrets
-                        .redact(&format!("proxy `{url}`: {}", error_chain(&e))),
-                )
-            })?;
-            builder = builder.proxy(proxy);
-        }
-        let inner = builder
-            .build()
-            .map_err(|e| TransportError::Invalid(error_chain(&e)))?;
+        let inner = build_client(&settings, 64)?;
+        let fresh = build_client(&settings, 0)?;
         let oauth2 = settings
             .oauth2
             .map(|c| Arc::new(OAuth2::new(c, settings.secrets.clone())));
         Ok(HttpClient {
             inner,
+            fresh,
             timeout: settings.timeout,
             pacer: Arc::new(Pacer::new(settings.rate_limit)),
             retry: settings.retry,
@@ -242,8 +218,47 @@ impl HttpClient {
 
     /// Sends `req` in its turn (rate limit), waiting and retrying while the server
     /// answers 429 (bounded), and renewing the OAuth2 token when it has expired or was
-    /// refused with 401 (once; then the 401 stands).
+    /// refused with 401 (once; then the 401 stands). A request that broke before any
+    /// answer is sent again once on a new connection.
     pub async fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_noted(req, &[], &mut Vec::new()).await
+    }
+
+    /// [`HttpClient::send`], trying again after each wait of `backoff` while the
+    /// connection fails (refused, reset, closed: not a timeout, which a short wait does
+    /// not cure), and adding to `notes` a line for each resend and retry, for the record.
+    pub async fn send_noted(
+        &self,
+        req: &HttpRequest,
+        backoff: &[Duration],
+        notes: &mut Vec<String>,
+    ) -> Result<HttpResponse, TransportError> {
+        let tries = backoff.len() + 1;
+        let mut waits = backoff.iter();
+        let mut tried = 1;
+        loop {
+            let error = match self.send_paced(req, notes).await {
+                Err(e @ (TransportError::Connect(_) | TransportError::Protocol(_))) => e,
+                done => return done,
+            };
+            let Some(wait) = waits.next() else {
+                return Err(error);
+            };
+            tried += 1;
+            notes.push(format!(
+                "tried again after {} ms (try {tried} of {tries}) after: {error}",
+                wait.as_millis()
+            ));
+            tokio::time::sleep(*wait).await;
+        }
+    }
+
+    /// One try of [`HttpClient::send`]: pacing, 429 retries and token renewal.
+    async fn send_paced(
+        &self,
+        req: &HttpRequest,
+        notes: &mut Vec<String>,
+    ) -> Result<HttpResponse, TransportError> {
         let mut req = Cow::Borrowed(req);
         let session = self.oauth2.as_ref();
         let mut renewed = false;
@@ -254,7 +269,7 @@ impl HttpClient {
                 Some(s) => self.current_token_into(s, &mut req).await?,
                 None => None,
             };
-            let resp = self.send_once(&req).await?;
+            let resp = self.exchange(&req, notes).await?;
             if resp.status == 429 {
                 let asked = resp
                     .header("retry-after")
@@ -320,11 +335,38 @@ impl HttpClient {
             .map_err(|e| TransportError::Auth(e.to_string()))
     }
 
-    /// Sends `req` once and reads the whole (bounded) body.
-    async fn send_once(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+    /// Sends `req` on a pooled connection; when that connection broke before any answer
+    /// came (see [`unanswered`]), sends it once more on a new connection and notes why.
+    /// Whatever the method: the server answered nothing, so nothing is judged twice.
+    /// Every request is treated so, not only those on a reused connection, because
+    /// reqwest does not tell whether a connection was new; on a new one the resend costs
+    /// one more failure of the same kind, and the second error is the one reported.
+    async fn exchange(
+        &self,
+        req: &HttpRequest,
+        notes: &mut Vec<String>,
+    ) -> Result<HttpResponse, TransportError> {
+        match self.send_once(&self.inner, req).await {
+            Err(Attempt::Unanswered(e)) => {
+                notes.push(format!("sent again on a new connection after: {e}"));
+                self.pacer.acquire().await;
+                self.send_once(&self.fresh, req)
+                    .await
+                    .map_err(Attempt::into_error)
+            }
+            other => other.map_err(Attempt::into_error),
+        }
+    }
+
+    /// Sends `req` once with `client` and reads the whole (bounded) body.
+    async fn send_once(
+        &self,
+        client: &reqwest::Client,
+        req: &HttpRequest,
+    ) -> Result<HttpResponse, Attempt> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|e| TransportError::Invalid(e.to_string()))?;
-        let mut builder = self.inner.request(method, &req.url);
+            .map_err(|e| Attempt::Final(TransportError::Invalid(e.to_string())))?;
+        let mut builder = client.request(method, &req.url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
@@ -332,7 +374,14 @@ impl HttpClient {
             builder = builder.body(body.clone());
         }
         let started = Instant::now();
-        let mut resp = builder.send().await.map_err(|e| self.classify(&e))?;
+        let mut resp = builder.send().await.map_err(|e| {
+            let error = self.classify(&e);
+            if unanswered(&e) {
+                Attempt::Unanswered(error)
+            } else {
+                Attempt::Final(error)
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -349,12 +398,17 @@ impl HttpClient {
             .content_length()
             .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
         {
-            return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+            return Err(Attempt::Final(TransportError::TooLarge(MAX_RESPONSE_BYTES)));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&e))? {
+        // A failure from here on came after the head: never sent again.
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| Attempt::Final(self.classify(&e)))?
+        {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+                return Err(Attempt::Final(TransportError::TooLarge(MAX_RESPONSE_BYTES)));
             }
             body.extend_from_slice(&chunk);
         }
@@ -388,6 +442,100 @@ impl HttpClient {
             TransportError::Protocol(chain)
         }
     }
+}
+
+/// A reqwest client as `settings` describe, keeping at most `idle_per_host` idle
+/// connections (0: none, so each request opens its own).
+fn build_client(
+    settings: &ClientSettings,
+    idle_per_host: usize,
+) -> Result<reqwest::Client, TransportError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.connect_timeout.min(settings.timeout))
+        .pool_max_idle_per_host(idle_per_host)
+        // Only the proxy given in the settings, never one from the environment.
+        .no_proxy();
+    if let Some(path) = &settings.ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            TransportError::Invalid(format!("cannot read CA file {}: {e}", path.display()))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                TransportError::Invalid(format!(
+                    "CA file {} holds no PEM certificate",
+                    path.display()
+                ))
+            })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    if settings.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    if let Some(url) = &settings.proxy {
+        let proxy = reqwest::Proxy::all(url).map_err(|e| {
+            TransportError::Invalid(
+                settings
+                    .secrets
+                    .redact(&format!("proxy `{url}`: {}", error_chain(&e))),
+            )
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|e| TransportError::Invalid(error_chain(&e)))
+}
+
+/// How one send on one connection failed.
+enum Attempt {
+    /// The connection broke before any answer: the request may be sent again.
+    Unanswered(TransportError),
+    /// Anything else (a timeout, a broken answer, a bad request): it stands.
+    Final(TransportError),
+}
+
+impl Attempt {
+    fn into_error(self) -> TransportError {
+        match self {
+            Attempt::Unanswered(e) | Attempt::Final(e) => e,
+        }
+    }
+}
+
+/// Whether `e`, from `send()` (before a response head was parsed), means that the
+/// connection was closed or reset under the request: the race a keep-alive client loses
+/// when the server closes a connection it pooled (after a 5xx, after an idle timeout).
+/// A timeout is not (the server may still be working on it), nor a connect failure (no
+/// connection was had, and a new one fails alike), nor an answer that is not HTTP.
+/// hyper reports a head cut short by the close like no head at all; neither gives a
+/// status to judge, so both count.
+fn unanswered(e: &reqwest::Error) -> bool {
+    if e.is_timeout() || e.is_connect() || e.is_builder() || e.is_body() || e.is_decode() {
+        return false;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An error and its sources on one line (reqwest hides the root cause otherwise).
@@ -459,6 +607,113 @@ mod tests {
             client.send(&r).await,
             Err(TransportError::Connect(_))
         ));
+    }
+
+    /// A loopback server whose first `unanswered` connections read the request and close
+    /// without answering (or never answer, when `hang`); later ones answer 200. Returns
+    /// a request to it and the count of connections it accepted.
+    async fn closing_server(
+        unanswered: usize,
+        hang: bool,
+    ) -> (HttpRequest, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/Users/1", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => head.extend_from_slice(&buf[..k]),
+                        }
+                    }
+                    if n >= unanswered {
+                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                        let _ = stream.write_all(ok).await;
+                    } else if hang {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        let req = HttpRequest {
+            method: "DELETE".into(),
+            url,
+            headers: vec![],
+            body: None,
+        };
+        (req, accepted)
+    }
+
+    fn count(accepted: &std::sync::atomic::AtomicUsize) -> usize {
+        accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn request_closed_unanswered_is_sent_again_once_on_a_new_connection() {
+        let client = HttpClient::new(Duration::from_secs(5), Duration::from_secs(1)).unwrap();
+        let (req, accepted) = closing_server(1, false).await;
+        let mut notes = Vec::new();
+        let resp = client.send_noted(&req, &[], &mut notes).await;
+        assert_eq!(resp.expect("answered on the new connection").status, 200);
+        assert_eq!(count(&accepted), 2);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("sent again on a new connection after: ")
+                && notes[0].contains("closed"),
+            "{notes:?}"
+        );
+        // Only once: a second close stands.
+        let (req, accepted) = closing_server(2, false).await;
+        let resp = client.send(&req).await;
+        assert!(matches!(resp, Err(TransportError::Protocol(_))), "{resp:?}");
+        assert_eq!(count(&accepted), 2);
+    }
+
+    #[tokio::test]
+    async fn timeout_is_not_sent_again() {
+        let client = HttpClient::new(Duration::from_millis(300), Duration::from_secs(1)).unwrap();
+        let (req, accepted) = closing_server(usize::MAX, true).await;
+        let mut notes = Vec::new();
+        let resp = client.send_noted(&req, &CLEANUP_BACKOFF, &mut notes).await;
+        assert!(matches!(resp, Err(TransportError::Timeout(_))), "{resp:?}");
+        assert_eq!(count(&accepted), 1);
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[tokio::test]
+    async fn cleanup_is_tried_three_times_with_back_off() {
+        let client = HttpClient::new(Duration::from_secs(5), Duration::from_secs(1)).unwrap();
+        // Each try is a send and a resend: the fourth connection answers, in the second try.
+        let (req, accepted) = closing_server(3, false).await;
+        let mut notes = Vec::new();
+        let started = Instant::now();
+        let resp = client.send_noted(&req, &CLEANUP_BACKOFF, &mut notes).await;
+        assert_eq!(resp.expect("answered in the second try").status, 200);
+        assert!(started.elapsed() >= CLEANUP_BACKOFF[0]);
+        assert_eq!(count(&accepted), 4);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            notes[1].starts_with("tried again after 100 ms (try 2 of 3) after: "),
+            "{notes:?}"
+        );
+        // Three tries, then the error stands.
+        let (req, accepted) = closing_server(usize::MAX, false).await;
+        let mut notes = Vec::new();
+        let started = Instant::now();
+        let resp = client.send_noted(&req, &CLEANUP_BACKOFF, &mut notes).await;
+        assert!(matches!(resp, Err(TransportError::Protocol(_))), "{resp:?}");
+        assert!(started.elapsed() >= CLEANUP_BACKOFF[0] + CLEANUP_BACKOFF[1]);
+        assert_eq!(count(&accepted), 6);
+        assert!(notes[3].contains("(try 3 of 3)"), "{notes:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,9 +22,14 @@ use wiremock::http::{HeaderName, HeaderValue};
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::api::{Api, Profile};
+use crate::report::dir::ReportError;
+use crate::run::secret::Secrets;
 
+pub mod client_check;
+pub mod client_log;
 pub mod fault;
 pub mod idm;
+pub mod profile;
 pub mod scim;
 pub mod standalone;
 
@@ -37,6 +43,12 @@ pub const DEFAULT_READONLY_TOKEN: &str = "scimcert-sim-readonly";
 pub const DEFAULT_TENANT: &str = "my-tenant";
 /// Largest request body accepted before 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Control endpoints live under this prefix, outside both APIs' paths.
+pub const CONTROL_PREFIX: &str = "/_scimcert";
+/// `GET` dumps the users the mock holds (bearer token with write rights).
+pub const STATE_PATH: &str = "/_scimcert/state";
+/// `GET` answers the client report as JSON; `POST` also writes it to the report folder.
+pub const CLIENT_REPORT_PATH: &str = "/_scimcert/client-report";
 
 /// One HTTP request as a simulation sees it.
 #[derive(Clone, Debug, Default)]
@@ -94,6 +106,11 @@ pub trait Handler: Send + Sync + 'static {
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         scim::scim_error(status, None, detail)
     }
+
+    /// Every user the simulation holds, for the state endpoint (`/_scimcert/state`).
+    fn state(&self) -> Value {
+        Value::Null
+    }
 }
 
 /// How a simulation is configured.
@@ -117,6 +134,18 @@ pub struct SimOptions {
     pub faults: fault::FaultPlan,
     /// Honour the per-request `x-scimcert-fault` header (cases set it to inject faults).
     pub allow_fault_header: bool,
+    /// Grade every request against the client obligations and keep the client report
+    /// (`scimcert mock --client-report`); the folder it is written to, if any.
+    pub client_report: Option<ClientReportOptions>,
+}
+
+/// How the client's requests are graded.
+#[derive(Clone, Debug, Default)]
+pub struct ClientReportOptions {
+    /// Folder the report files are written to (on demand and when the mock stops).
+    pub dir: Option<PathBuf>,
+    /// Answer a request that breaks a client MUST with 400 naming the rule.
+    pub strict: bool,
 }
 
 impl SimOptions {
@@ -132,6 +161,7 @@ impl SimOptions {
             idm_config: None,
             faults: fault::FaultPlan::default(),
             allow_fault_header: true,
+            client_report: None,
         }
     }
 
@@ -300,6 +330,16 @@ struct Adapter {
     handler: Arc<dyn Handler>,
     faults: Arc<fault::FaultInjector>,
     body_limit: usize,
+    /// The write token, which also opens the control endpoints.
+    token: String,
+    client: Option<ClientGrading>,
+}
+
+/// The client grading of a mock started with `client_report`.
+struct ClientGrading {
+    log: client_log::ClientLog,
+    options: ClientReportOptions,
+    secrets: Secrets,
 }
 
 impl Adapter {
@@ -309,6 +349,19 @@ impl Adapter {
             Api::Scim => Arc::new(scim::ScimSim::new(options)),
             Api::Idm => Arc::new(idm::IdmSim::new(options)?),
         };
+        let client = options.client_report.clone().map(|client_options| {
+            let secrets = Secrets::new([options.token.clone(), options.readonly_token.clone()]);
+            ClientGrading {
+                log: client_log::ClientLog::new(
+                    options.api,
+                    options.profile,
+                    client_options.strict,
+                    secrets.clone(),
+                ),
+                options: client_options,
+                secrets,
+            }
+        });
         Ok(Adapter {
             handler,
             faults: Arc::new(fault::FaultInjector::new(
@@ -316,6 +369,89 @@ impl Adapter {
                 options.allow_fault_header,
             )),
             body_limit: options.body_limit,
+            token: options.token.clone(),
+            client,
+        })
+    }
+
+    /// The client report as of now, if the mock grades its client.
+    fn client_report(&self) -> Option<client_log::ClientReport> {
+        self.client.as_ref().map(|c| c.log.report())
+    }
+
+    /// Writes the client report files, if the mock grades its client into a folder.
+    fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, ReportError>> {
+        let client = self.client.as_ref()?;
+        let dir = client.options.dir.as_ref()?;
+        let date = crate::report::time::rfc3339_utc(std::time::SystemTime::now());
+        Some(crate::report::client::write_dir(
+            dir,
+            &client.log.report(),
+            &date,
+            &client.secrets,
+        ))
+    }
+
+    /// Answers a request to a control endpoint (outside the API paths).
+    fn control(&self, request: &SimRequest) -> Option<SimResponse> {
+        if !request.path.starts_with(CONTROL_PREFIX) {
+            return None;
+        }
+        let authorised = request
+            .header("authorization")
+            .and_then(|value| value.trim().split_once(' '))
+            .is_some_and(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case("bearer") && token.trim() == self.token
+            });
+        if !authorised {
+            let mut response = self
+                .handler
+                .error(401, "the control endpoints need the mock's write token");
+            response
+                .headers
+                .push(("www-authenticate".into(), scim::WWW_AUTHENTICATE.into()));
+            return Some(response);
+        }
+        let json = |status: u16, body: Value| SimResponse {
+            status,
+            headers: Vec::new(),
+            content_type: "application/json",
+            body: Some(body),
+        };
+        Some(match (request.method.as_str(), request.path.as_str()) {
+            ("GET", STATE_PATH) => json(200, self.handler.state()),
+            ("GET" | "POST", CLIENT_REPORT_PATH) => match &self.client {
+                None => self.handler.error(
+                    404,
+                    "the mock does not grade its client: start it with --client-report",
+                ),
+                Some(client) => {
+                    let date = crate::report::time::rfc3339_utc(std::time::SystemTime::now());
+                    let mut doc = crate::report::client::json_doc(&client.log.report(), &date);
+                    client.secrets.redact_json(&mut doc);
+                    if request.method == "POST" {
+                        match self.write_client_report() {
+                            Some(Ok(paths)) => {
+                                doc["written"] = Value::from(
+                                    paths
+                                        .iter()
+                                        .map(|p| p.display().to_string())
+                                        .collect::<Vec<_>>(),
+                                );
+                            }
+                            Some(Err(error)) => {
+                                return Some(self.handler.error(500, &error.to_string()));
+                            }
+                            None => {}
+                        }
+                    }
+                    json(200, doc)
+                }
+            },
+            _ => self.handler.error(
+                404,
+                &format!("no control endpoint {} {}", request.method, request.path),
+            ),
         })
     }
 
@@ -330,6 +466,24 @@ impl Adapter {
         request: &SimRequest,
         body_len: usize,
     ) -> (SimResponse, Option<Duration>) {
+        if let Some(response) = self.control(request) {
+            return (response, None);
+        }
+        if let Some(client) = &self.client {
+            let findings = client.log.observe(request);
+            let broken: Vec<String> = findings
+                .iter()
+                .filter(|f| f.level == client_check::ClientLevel::Must)
+                .map(|f| format!("{} ({})", f.rule, f.detail))
+                .collect();
+            if client.options.strict && !broken.is_empty() {
+                let detail = format!(
+                    "--strict-client: the request breaks client rule {}",
+                    broken.join("; ")
+                );
+                return (self.handler.error(400, &detail), None);
+            }
+        }
         let fault = match self.faults.decide(
             &request.method,
             &request.path,

@@ -2,7 +2,7 @@
 //! PATCH through `crate::patch`, discovery endpoints, one isolated store per tenant.
 //!
 //! Profile differences live here and in `crate::patch` (`Schema::user`,
-//! `Leniency::for_profile`): under `vmware` a create answers 200 (VD-01), a list names
+//! `sim::profile::leniency`): under `vmware` a create answers 200 (VD-01), a list names
 //! its members `resources` (VD-07) and an `If-Match` mismatch answers 409 (§4.7);
 //! every other profile answers 201, `Resources` and 412.
 
@@ -62,7 +62,10 @@ enum Access {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Endpoint<'a> {
     Users,
+    /// `POST /Users/.search` (RFC 7644 §3.4.3).
     UsersSearch,
+    /// `POST /.search` at the root: across all resource types, and Users is the only one.
+    RootSearch,
     User(&'a str),
     ServiceProviderConfig,
     Schemas,
@@ -85,6 +88,7 @@ impl<'a> Endpoint<'a> {
         let endpoint = match segments.as_slice() {
             ["Users"] => Endpoint::Users,
             ["Users", ".search"] => Endpoint::UsersSearch,
+            [".search"] => Endpoint::RootSearch,
             ["Users", id] if !id.is_empty() => Endpoint::User(id),
             ["ServiceProviderConfig"] => Endpoint::ServiceProviderConfig,
             ["Schemas"] => Endpoint::Schemas,
@@ -100,7 +104,7 @@ impl<'a> Endpoint<'a> {
     fn allowed_methods(self) -> &'static [&'static str] {
         match self {
             Endpoint::Users => &["GET", "POST"],
-            Endpoint::UsersSearch => &["POST"],
+            Endpoint::UsersSearch | Endpoint::RootSearch => &["POST"],
             Endpoint::User(_) => &["GET", "PUT", "PATCH", "DELETE"],
             _ => &["GET"],
         }
@@ -108,7 +112,7 @@ impl<'a> Endpoint<'a> {
 
     /// Whether `method` on this endpoint changes the store (and needs write rights).
     fn is_write(self, method: &str) -> bool {
-        method != "GET" && self != Endpoint::UsersSearch
+        method != "GET" && !matches!(self, Endpoint::UsersSearch | Endpoint::RootSearch)
     }
 }
 
@@ -131,14 +135,14 @@ struct ListQuery {
 impl ScimSim {
     /// Creates an empty simulation configured by `options`.
     pub fn new(options: &SimOptions) -> Self {
-        let schema = Schema::user(options.profile);
+        let schema = crate::sim::profile::user_schema(options.profile);
         let schemas = schema.to_scim_schemas();
         ScimSim {
             profile: options.profile,
             token: options.token.clone(),
             readonly_token: options.readonly_token.clone(),
             body_limit: options.body_limit,
-            leniency: Leniency::for_profile(options.profile),
+            leniency: crate::sim::profile::leniency(options.profile),
             schema,
             schemas,
             store: Mutex::new(Store::default()),
@@ -204,7 +208,7 @@ impl ScimSim {
         match (endpoint, method) {
             (Endpoint::Users, "GET") => self.list(&ctx, ListQuery::from_request(request)?),
             (Endpoint::Users, _) => self.create(&ctx),
-            (Endpoint::UsersSearch, _) => {
+            (Endpoint::UsersSearch | Endpoint::RootSearch, _) => {
                 self.list(&ctx, ListQuery::from_search(&json_body(request)?)?)
             }
             (Endpoint::User(id), "GET") => self.get(&ctx, id),
@@ -566,6 +570,22 @@ impl Handler for ScimSim {
 
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         scim_error(status, None, detail)
+    }
+
+    fn state(&self) -> Value {
+        let store = self.lock();
+        let tenants: Map<String, Value> = store
+            .tenants()
+            .map(|(name, users)| {
+                // As a GET shows them: `returned: never` attributes (`password`) stay out.
+                let users: Vec<Value> = users
+                    .iter()
+                    .map(|u| project(&u.resource, &self.schema, &Projection::Default))
+                    .collect();
+                (name.to_string(), Value::Array(users))
+            })
+            .collect();
+        json!({"api": "scim", "profile": self.profile.as_str(), "tenants": tenants})
     }
 }
 

@@ -9,6 +9,7 @@
 //! handler, store, fault injection, body limit — and keeps nothing per request.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,12 +20,15 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::task::JoinHandle;
 
+use super::client_log::ClientReport;
 use super::{Adapter, SimError, SimOptions, SimRequest, SimResponse, fault, percent_decode};
+use crate::report::dir::ReportError;
 
 /// A simulation served on its own listener until dropped.
 pub struct StandaloneSimulation {
     addr: SocketAddr,
     options: SimOptions,
+    adapter: Arc<Adapter>,
     accept_loop: JoinHandle<()>,
 }
 
@@ -38,10 +42,11 @@ impl StandaloneSimulation {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
         let adapter = Arc::new(Adapter::new(&options)?);
-        let accept_loop = tokio::spawn(accept_loop(listener, adapter));
+        let accept_loop = tokio::spawn(accept_loop(listener, Arc::clone(&adapter)));
         Ok(StandaloneSimulation {
             addr,
             options,
+            adapter,
             accept_loop,
         })
     }
@@ -54,6 +59,16 @@ impl StandaloneSimulation {
     /// URL of the API base that case paths are relative to.
     pub fn base_url(&self) -> String {
         format!("{}{}", self.uri(), self.options.base_path())
+    }
+
+    /// The client report as of now, if the mock grades its client (`client_report`).
+    pub fn client_report(&self) -> Option<ClientReport> {
+        self.adapter.client_report()
+    }
+
+    /// Writes the client report files into the configured folder, if there is one.
+    pub fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, ReportError>> {
+        self.adapter.write_client_report()
     }
 }
 

@@ -280,6 +280,7 @@ mod tests {
                 elapsed: std::time::Duration::ZERO,
             }),
             error: None,
+            notes: vec![],
             failures: vec![],
             snapshot: None,
         };

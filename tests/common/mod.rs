@@ -163,6 +163,19 @@ impl MockProcess {
     }
 }
 
+impl MockProcess {
+    /// Stops the mock with SIGTERM, as a CI job does, and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        self.child.wait().expect("mock exit")
+    }
+}
+
 impl Drop for MockProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

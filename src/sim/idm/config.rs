@@ -159,7 +159,7 @@ impl IdmConfig {
         let config: IdmConfig =
             serde_json::from_str(json).map_err(|e| SimError::Config(e.to_string()))?;
         config
-            .validate(&Schema::user(crate::api::Profile::Rfc7644))
+            .validate(&Schema::rfc7643_user())
             .map_err(SimError::Config)?;
         Ok(config)
     }

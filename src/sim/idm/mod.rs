@@ -16,7 +16,6 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 
-use crate::api::Profile;
 use crate::patch::filter::parse_filter;
 use crate::patch::schema::USER_URN;
 use crate::patch::{CompareOp, Filter, Leniency, OpKind, Operation, Schema, apply};
@@ -88,7 +87,7 @@ impl IdmSim {
     /// Creates an empty simulation configured by `options` (the built-in configuration
     /// unless `options.idm_config` is set; that one is validated again).
     pub fn new(options: &SimOptions) -> Result<Self, SimError> {
-        let schema = Schema::user(Profile::Rfc7644);
+        let schema = Schema::rfc7643_user();
         let config = match &options.idm_config {
             Some(config) => {
                 config.validate(&schema).map_err(SimError::Config)?;
@@ -387,6 +386,22 @@ impl Handler for IdmSim {
 
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         IdmError::new(status, detail).into_response()
+    }
+
+    fn state(&self) -> Value {
+        let store = self.store();
+        let users: Vec<Value> = store
+            .users
+            .iter()
+            .map(|(id, u)| {
+                json!({
+                    "id": id,
+                    "scimAttributes": user::render(&u.scim, &self.schema),
+                    "customAttributes": Value::Object(u.custom.clone()),
+                })
+            })
+            .collect();
+        json!({"api": "idm", "profile": "fabric", "users": users})
     }
 }
 

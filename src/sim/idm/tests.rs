@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::api::Profile;
 use crate::sim::{DEFAULT_READONLY_TOKEN, DEFAULT_TOKEN};
 
 const USERS: &str = "/userManagement/v1/user";

@@ -127,6 +127,13 @@ impl Store {
         self.tenants.get(name)
     }
 
+    /// Every tenant with its name, oldest first.
+    pub fn tenants(&self) -> impl Iterator<Item = (&str, &Tenant)> {
+        self.tenant_order
+            .iter()
+            .filter_map(|name| self.tenants.get(name).map(|t| (name.as_str(), t)))
+    }
+
     /// A tenant for writing, if it exists.
     pub fn tenant_mut(&mut self, name: &str) -> Option<&mut Tenant> {
         self.tenants.get_mut(name)

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::api::Api;
 use crate::patch::schema::PATCH_OP_URN;
 use crate::sim::{DEFAULT_READONLY_TOKEN, DEFAULT_TOKEN, SimOptions};
 
@@ -813,6 +814,41 @@ fn search_endpoint_filters_and_projects() {
         Some(json!({"filter": 3})),
     ));
     assert_error(&response, 400, Some("invalidValue"));
+}
+
+#[test]
+fn root_search_is_a_users_search_under_every_profile() {
+    for profile in Profile::ALL.into_iter().filter(|p| p.api() == Api::Scim) {
+        let sim = sim(profile);
+        create(&sim, bjensen());
+        create(&sim, json!({"userName": "other"}));
+        let search = json!({"filter": "userName eq \"other\"", "excludedAttributes": "userName"});
+        let response = sim.handle(&request("POST", "/.search", Some(search)));
+        assert_eq!(response.status, 200, "{profile:?}: {:?}", response.body);
+        let list = body(&response);
+        let member = if profile == Profile::Vmware {
+            "resources"
+        } else {
+            "Resources"
+        };
+        assert_eq!(list["totalResults"], 1, "{profile:?}");
+        assert!(list[member][0]["id"].is_string(), "{profile:?}");
+        assert!(list[member][0].get("userName").is_none(), "{profile:?}");
+        let page = sim.handle(&request(
+            "POST",
+            "/.search",
+            Some(json!({"startIndex": 2, "count": 1})),
+        ));
+        assert_eq!(body(&page)["totalResults"], 2, "{profile:?}");
+        assert_eq!(
+            body(&page)[member].as_array().map(Vec::len),
+            Some(1),
+            "{profile:?}"
+        );
+        let wrong = sim.handle(&request("GET", "/.search", None));
+        assert_error(&wrong, 405, None);
+        assert_eq!(header(&wrong, "allow"), Some("POST"));
+    }
 }
 
 #[test]

@@ -5,10 +5,10 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::path::AttrPath;
-use crate::patch::schema::{AttrDef, AttrType, Schema};
-use crate::patch::value::{find_key, is_unassigned};
+use crate::error::{PatchError, ScimType};
+use crate::path::AttrPath;
+use crate::schema::{AttrDef, AttrType, Schema};
+use crate::value::{find_key, is_unassigned};
 
 /// `compareOp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -769,10 +769,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::Profile;
 
     fn emails_defs() -> Vec<AttrDef> {
-        Schema::user(Profile::Rfc7644)
+        Schema::rfc7643_user()
             .find(None, "emails")
             .map(|(_, d)| d.sub_attributes.clone())
             .expect("emails")
@@ -825,7 +824,7 @@ mod tests {
         let work = json!({"type": "work"});
         let f = parse_filter(r#"type eq "WORK""#).expect("parses");
         assert_eq!(f.matches(&work, &defs), Ok(true));
-        let schema = Schema::user(Profile::Rfc7644);
+        let schema = Schema::rfc7643_user();
         let id_filter = parse_filter(r#"id eq "ABC""#).expect("parses");
         assert_eq!(
             id_filter.matches_resource(&json!({"id": "abc"}), &schema),
@@ -843,7 +842,7 @@ mod tests {
         let f = parse_filter("primary gt true").expect("parses");
         let err = f.matches(&json!({}), &defs).expect_err("boolean ordering");
         assert_eq!(err.scim_type, Some(ScimType::InvalidFilter));
-        let binary = Schema::user(Profile::Rfc7644)
+        let binary = Schema::rfc7643_user()
             .find(None, "x509Certificates")
             .map(|(_, d)| d.sub_attributes.clone())
             .expect("defs");
@@ -864,7 +863,7 @@ mod tests {
 
     #[test]
     fn p28_operators_and_multi_valued_any() {
-        let schema = Schema::user(Profile::Rfc7644);
+        let schema = Schema::rfc7643_user();
         let user = json!({
             "userName": "bjensen",
             "emails": [{"value": "b@example.com", "type": "work"}, {"value": "b@home.org"}],
@@ -958,7 +957,7 @@ mod tests {
         assert_eq!(kind(&chain(MAX_TERMS + 1)), Some(ScimType::InvalidFilter));
         let longest = parse_filter(&chain(MAX_TERMS)).expect("at the limit");
         // The left-deep tree is walked recursively by each of these.
-        let schema = Schema::user(Profile::Rfc7644);
+        let schema = Schema::rfc7643_user();
         assert_eq!(
             longest.matches_resource(&json!({"title": "Guide"}), &schema),
             Ok(true)

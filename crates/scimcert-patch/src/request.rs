@@ -5,11 +5,11 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::leniency::Leniency;
-use crate::patch::path::{Path, parse_path};
-use crate::patch::schema::PATCH_OP_URN;
-use crate::patch::value::kind_of;
+use crate::error::{PatchError, ScimType};
+use crate::leniency::Leniency;
+use crate::path::{Path, parse_path};
+use crate::schema::PATCH_OP_URN;
+use crate::value::kind_of;
 
 /// `op` of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::path::{AttrPath, parse_path};
-use crate::patch::schema::{AttrDef, Returned, Schema};
+use crate::error::{PatchError, ScimType};
+use crate::path::{AttrPath, parse_path};
+use crate::schema::{AttrDef, Returned, Schema};
 
 /// A requested projection.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -211,8 +211,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::Profile;
-    use crate::patch::schema::{ENTERPRISE_URN, USER_URN};
+    use crate::schema::{ENTERPRISE_URN, USER_URN};
 
     fn user() -> Value {
         json!({
@@ -229,7 +228,7 @@ mod tests {
 
     fn projected(attributes: Option<&str>, excluded: Option<&str>) -> Value {
         let projection = Projection::from_query(attributes, excluded).expect("valid query");
-        project(&user(), &Schema::user(Profile::Rfc7644), &projection)
+        project(&user(), &Schema::rfc7643_user(), &projection)
     }
 
     #[test]

@@ -4,10 +4,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::api::Profile;
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::leniency::Leniency;
-use crate::patch::value::{check_value, find_key, is_unassigned};
+use crate::error::{PatchError, ScimType};
+use crate::leniency::Leniency;
+use crate::value::{check_value, find_key, is_unassigned};
 
 /// The RFC 7643 core User schema URN.
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -232,7 +231,9 @@ impl AttrDef {
         self.case_exact || self.ty == AttrType::Reference
     }
 
-    fn from_json(attr: &Value) -> AttrDef {
+    /// An attribute from its RFC 7643 §7 description (`name`, `type`, `multiValued`,
+    /// `subAttributes`, ...); a missing characteristic takes the RFC default.
+    pub fn from_json(attr: &Value) -> AttrDef {
         let text = |key: &str| attr.get(key).and_then(Value::as_str).unwrap_or_default();
         let flag = |key: &str| attr.get(key).and_then(Value::as_bool).unwrap_or(false);
         let strings = |key: &str| -> Vec<String> {
@@ -315,7 +316,7 @@ fn load_attributes(raw: &str) -> Vec<AttrDef> {
         .collect()
 }
 
-fn common_attributes(profile: Profile) -> Vec<AttrDef> {
+fn common_attributes() -> Vec<AttrDef> {
     let id = AttrDef {
         case_exact: true,
         mutability: Mutability::ReadOnly,
@@ -327,12 +328,7 @@ fn common_attributes(profile: Profile) -> Vec<AttrDef> {
     };
     let external_id = AttrDef {
         case_exact: true,
-        // VD-10: API A documents that externalId cannot be updated after provisioning.
-        mutability: if profile == Profile::Vmware {
-            Mutability::Immutable
-        } else {
-            Mutability::ReadWrite
-        },
+        mutability: Mutability::ReadWrite,
         description: "Identifier for the resource as defined by the provisioning client.".into(),
         ..AttrDef::simple("externalId", AttrType::String)
     };
@@ -356,8 +352,8 @@ fn common_attributes(profile: Profile) -> Vec<AttrDef> {
     vec![id, external_id, meta]
 }
 
-fn build_user(profile: Profile) -> Schema {
-    let mut core = common_attributes(profile);
+fn build_user() -> Schema {
+    let mut core = common_attributes();
     let mut user = load_attributes(USER_JSON);
     // REFERENCE.md §3.6: §2.4 and the §8.2 example give addresses a `primary`.
     if let Some(addresses) = user.iter_mut().find(|d| d.name == "addresses")
@@ -369,34 +365,71 @@ fn build_user(profile: Profile) -> Schema {
         });
     }
     core.extend(user);
-    let mut enterprise = load_attributes(ENTERPRISE_JSON);
-    if profile == Profile::Vmware {
-        // REFERENCE.md §4.6: the vendor attribute API A documents on the extension.
-        enterprise.push(AttrDef {
-            description: "Country of the user (VMware vendor attribute, free text).".into(),
-            ..AttrDef::simple("country", AttrType::String)
-        });
-    }
     Schema {
         core_urn: USER_URN.to_string(),
         core,
-        extensions: vec![(ENTERPRISE_URN.to_string(), enterprise)],
+        extensions: vec![(ENTERPRISE_URN.to_string(), load_attributes(ENTERPRISE_JSON))],
     }
 }
 
+/// Why a server's `/Schemas` documents do not make a [`Schema`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaError(pub String);
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
 impl Schema {
-    /// The User schema as a server of `profile` defines it: RFC 7643 User + Enterprise,
-    /// plus, for `vmware`, the vendor attribute `country` on the enterprise extension and
-    /// `externalId` immutable (VD-10).
-    pub fn user(profile: Profile) -> Schema {
-        static STANDARD: OnceLock<Schema> = OnceLock::new();
-        static VMWARE: OnceLock<Schema> = OnceLock::new();
-        let cell = if profile == Profile::Vmware {
-            &VMWARE
-        } else {
-            &STANDARD
+    /// The User schema of RFC 7643 (§4.1 User, §4.3 Enterprise User extension, §3.1
+    /// common attributes), as written there.
+    pub fn rfc7643_user() -> Schema {
+        static USER: OnceLock<Schema> = OnceLock::new();
+        USER.get_or_init(build_user).clone()
+    }
+
+    /// The User schema a server describes in its `/Schemas` resources (RFC 7643 §7):
+    /// `schemas` are the `Resources` of its answer; the one with id `core_urn` is the
+    /// core, every other is an extension. The common attributes (`id`, `externalId`,
+    /// `meta`) are added as RFC 7643 §3.1 defines them unless the server lists them.
+    pub fn from_scim_schemas(schemas: &[Value], core_urn: &str) -> Result<Schema, SchemaError> {
+        let attributes = |doc: &Value| -> Result<Vec<AttrDef>, SchemaError> {
+            let id = doc.get("id").and_then(Value::as_str).unwrap_or("(no id)");
+            let list = doc
+                .get("attributes")
+                .and_then(Value::as_array)
+                .ok_or_else(|| SchemaError(format!("schema `{id}` has no `attributes` array")))?;
+            Ok(list.iter().map(AttrDef::from_json).collect())
         };
-        cell.get_or_init(|| build_user(profile)).clone()
+        let id_of = |doc: &Value| doc.get("id").and_then(Value::as_str).map(str::to_string);
+        let core_doc = schemas
+            .iter()
+            .find(|d| id_of(d).is_some_and(|id| id.eq_ignore_ascii_case(core_urn)))
+            .ok_or_else(|| SchemaError(format!("no schema has the id `{core_urn}`")))?;
+        let listed = attributes(core_doc)?;
+        let mut core: Vec<AttrDef> = common_attributes()
+            .into_iter()
+            .filter(|c| !listed.iter().any(|d| d.name.eq_ignore_ascii_case(&c.name)))
+            .collect();
+        core.extend(listed);
+        let mut extensions = Vec::new();
+        for doc in schemas {
+            let Some(id) = id_of(doc) else {
+                return Err(SchemaError("a schema has no `id`".into()));
+            };
+            if !id.eq_ignore_ascii_case(core_urn) {
+                extensions.push((id, attributes(doc)?));
+            }
+        }
+        Ok(Schema {
+            core_urn: id_of(core_doc).unwrap_or_else(|| core_urn.to_string()),
+            core,
+            extensions,
+        })
     }
 
     /// Finds an attribute by (case-insensitive) URN and name. Without a URN the core
@@ -476,7 +509,7 @@ impl Schema {
     /// Validates a whole resource for POST/PUT: types, required attributes, unknown
     /// attributes; `readOnly` attributes given by the client are ignored (stripped).
     /// Returns the cleaned resource or a 400 (`invalidValue`/`invalidSyntax`).
-    pub fn validate_resource(&self, resource: &Value) -> Result<Value, crate::patch::PatchError> {
+    pub fn validate_resource(&self, resource: &Value) -> Result<Value, crate::PatchError> {
         let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
         let Some(body) = resource.as_object() else {
             return Err(PatchError::bad_request(
@@ -623,7 +656,7 @@ mod tests {
 
     #[test]
     fn user_schema_has_common_core_and_enterprise_attributes() {
-        let s = Schema::user(Profile::Rfc7644);
+        let s = Schema::rfc7643_user();
         assert_eq!(
             s.find(None, "ID").map(|(_, d)| d.mutability),
             Some(Mutability::ReadOnly)
@@ -656,34 +689,33 @@ mod tests {
     }
 
     #[test]
-    fn vd05_country_only_in_vmware_profile() {
+    fn a_servers_own_schemas_make_a_schema() {
+        let rendered = Schema::rfc7643_user().to_scim_schemas();
+        let own = Schema::from_scim_schemas(&rendered, USER_URN).expect("round trip");
+        let (_, emails) = own.find(None, "EMAILS").expect("emails");
+        assert!(emails.multi_valued && emails.sub("primary").is_some());
         assert!(
-            Schema::user(Profile::Rfc7644)
-                .find(Some(ENTERPRISE_URN), "country")
-                .is_none()
+            own.find(None, "id").is_some(),
+            "common attributes are added"
         );
-        let vmware = Schema::user(Profile::Vmware);
-        let (_, country) = vmware
-            .find(Some(ENTERPRISE_URN), "country")
-            .expect("vendor attribute");
-        assert_eq!(country.ty, AttrType::String);
-        assert!(!country.case_exact && !country.multi_valued && !country.required);
-    }
-
-    #[test]
-    fn vd10_external_id_immutable_only_in_vmware_profile() {
-        let m = |p| {
-            Schema::user(p)
-                .find(None, "externalId")
-                .map(|(_, d)| d.mutability)
-        };
-        assert_eq!(m(Profile::Vmware), Some(Mutability::Immutable));
-        assert_eq!(m(Profile::Rfc7644), Some(Mutability::ReadWrite));
+        assert!(own.find(Some(ENTERPRISE_URN), "manager").is_some());
+        // A server with a smaller schema: what it does not define is unknown.
+        let small = json!([{"id": USER_URN, "attributes": [{"name": "userName", "type": "string", "required": true}]}]);
+        let small = Schema::from_scim_schemas(small.as_array().expect("array"), USER_URN)
+            .expect("small schema");
+        assert!(small.find(None, "nickName").is_none());
+        assert!(
+            small
+                .find(None, "userName")
+                .is_some_and(|(_, d)| d.required)
+        );
+        let err = Schema::from_scim_schemas(&[], USER_URN).expect_err("no core");
+        assert!(err.to_string().contains(USER_URN), "{err}");
     }
 
     #[test]
     fn scim_schemas_render_rfc7643_section_7() {
-        let rendered = Schema::user(Profile::Rfc7644).to_scim_schemas();
+        let rendered = Schema::rfc7643_user().to_scim_schemas();
         assert_eq!(rendered.len(), 2);
         assert_eq!(rendered[0]["id"], USER_URN);
         assert_eq!(rendered[0]["schemas"][0], SCHEMA_URN);
@@ -699,7 +731,7 @@ mod tests {
 
     #[test]
     fn validate_resource_strips_read_only_and_adds_extension_urn() {
-        let s = Schema::user(Profile::Rfc7644);
+        let s = Schema::rfc7643_user();
         let body = json!({
             "schemas": [USER_URN],
             "id": "client-chosen",
@@ -721,7 +753,7 @@ mod tests {
 
     #[test]
     fn validate_resource_rejects_bad_bodies() {
-        let s = Schema::user(Profile::Rfc7644);
+        let s = Schema::rfc7643_user();
         let kind = |v: Value| s.validate_resource(&v).err().and_then(|e| e.scim_type);
         assert_eq!(kind(json!([])), Some(ScimType::InvalidSyntax));
         assert_eq!(

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::filter::{Filter, Parser, check_length};
+use crate::error::{PatchError, ScimType};
+use crate::filter::{Filter, Parser, check_length};
 
 /// `attrPath = [URI ":"] ATTRNAME *1subAttr`.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,8 +83,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::patch::filter::CompareOp;
-    use crate::patch::schema::ENTERPRISE_URN;
+    use crate::filter::CompareOp;
+    use crate::schema::ENTERPRISE_URN;
 
     fn kind(input: &str) -> Option<ScimType> {
         parse_path(input).err().and_then(|e| e.scim_type)

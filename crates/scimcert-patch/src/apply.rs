@@ -2,13 +2,13 @@
 
 use serde_json::{Map, Value};
 
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::filter::Filter;
-use crate::patch::leniency::Leniency;
-use crate::patch::path::{Path, parse_path};
-use crate::patch::request::{OpKind, Operation, in_context};
-use crate::patch::schema::{AttrDef, AttrType, Mutability, Schema};
-use crate::patch::value::{check_single, check_value, drop_nulls, find_key, get_ci, is_unassigned};
+use crate::error::{PatchError, ScimType};
+use crate::filter::Filter;
+use crate::leniency::Leniency;
+use crate::path::{Path, parse_path};
+use crate::request::{OpKind, Operation, in_context};
+use crate::schema::{AttrDef, AttrType, Mutability, Schema};
+use crate::value::{check_single, check_value, drop_nulls, find_key, get_ci, is_unassigned};
 
 /// The result of a successful PATCH.
 #[derive(Clone, Debug, PartialEq)]
@@ -834,9 +834,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::Profile;
-    use crate::patch::request::parse_patch_request;
-    use crate::patch::schema::{ENTERPRISE_URN, PATCH_OP_URN, USER_URN};
+    use crate::request::parse_patch_request;
+    use crate::schema::{ENTERPRISE_URN, PATCH_OP_URN, USER_URN};
 
     fn user() -> Value {
         json!({
@@ -864,23 +863,34 @@ mod tests {
         })
     }
 
+    /// Every tolerance on at once (what the most lenient client shapes need).
+    fn every_knob() -> Leniency {
+        Leniency {
+            op_any_case: true,
+            string_booleans: true,
+            remove_with_value: true,
+            upsert_unmatched_filter: true,
+            path_keys_in_value: true,
+            empty_operations: true,
+            manager_as_string: true,
+            schemas_optional: true,
+            extra_members: true,
+            ignore_own_id: true,
+        }
+    }
+
     fn core_only() -> Value {
         json!({"schemas": [USER_URN], "id": "u1", "userName": "alice"})
     }
 
-    fn run_with(
-        resource: &Value,
-        ops: Value,
-        profile: Profile,
-        leniency: Leniency,
-    ) -> Result<Applied, PatchError> {
+    fn run_with(resource: &Value, ops: Value, leniency: Leniency) -> Result<Applied, PatchError> {
         let body = json!({"schemas": [PATCH_OP_URN], "Operations": ops});
         let ops = parse_patch_request(&body, &leniency)?;
-        apply(resource, &ops, &Schema::user(profile), &leniency)
+        apply(resource, &ops, &Schema::rfc7643_user(), &leniency)
     }
 
     fn run(resource: &Value, ops: Value) -> Result<Applied, PatchError> {
-        run_with(resource, ops, Profile::Rfc7644, Leniency::strict())
+        run_with(resource, ops, Leniency::strict())
     }
 
     fn ok(resource: &Value, ops: Value) -> Value {
@@ -945,9 +955,8 @@ mod tests {
             Some(ENTERPRISE_URN),
             None,
         ];
-        for profile in [Profile::Rfc7644, Profile::Vmware, Profile::Entra] {
-            let schema = Schema::user(profile);
-            let leniency = Leniency::for_profile(profile);
+        let schema = Schema::rfc7643_user();
+        for leniency in [Leniency::strict(), every_knob()] {
             for object in [true, false] {
                 // The deepest body serde_json accepts: the envelope takes four levels.
                 let levels = (1..200)
@@ -967,7 +976,7 @@ mod tests {
                         let outcome = parse_patch_request(&body, &leniency)
                             .and_then(|ops| apply(&user(), &ops, &schema, &leniency));
                         if let Err(error) = outcome {
-                            assert_eq!(error.status, 400, "{profile:?} {op} {path:?}: {error}");
+                            assert_eq!(error.status, 400, "{leniency:?} {op} {path:?}: {error}");
                         }
                     }
                 }
@@ -1436,72 +1445,10 @@ mod tests {
     }
 
     #[test]
-    fn vd10_immutable_external_id_under_vmware() {
-        let vm = |resource: &Value, ops: Value| {
-            run_with(
-                resource,
-                ops,
-                Profile::Vmware,
-                Leniency::for_profile(Profile::Vmware),
-            )
-        };
-        let err = vm(
-            &user(),
-            json!([{"op": "replace", "path": "externalId", "value": "other"}]),
-        )
-        .expect_err("immutable");
-        assert_eq!(err.scim_type, Some(ScimType::Mutability));
-        let err =
-            vm(&user(), json!([{"op": "remove", "path": "externalId"}])).expect_err("immutable");
-        assert_eq!(err.scim_type, Some(ScimType::Mutability));
-        let same = vm(
-            &user(),
-            json!([{"op": "add", "path": "externalId", "value": "ext-1"}]),
-        )
-        .expect("same value");
-        assert!(!same.changed);
-        let unset = vm(
-            &core_only(),
-            json!([{"op": "add", "path": "externalId", "value": "e"}]),
-        )
-        .expect("unset");
-        assert_eq!(unset.resource["externalId"], "e");
-        assert!(
-            run(
-                &user(),
-                json!([{"op": "replace", "path": "externalId", "value": "other"}])
-            )
-            .is_ok()
-        );
-    }
-
-    #[test]
-    fn vd05_enterprise_country_only_under_vmware() {
-        let ops =
-            json!([{"op": "add", "path": format!("{ENTERPRISE_URN}:country"), "value": "India"}]);
-        assert_eq!(fails(&core_only(), ops.clone()), ScimType::InvalidPath);
-        let out = run_with(
-            &core_only(),
-            ops,
-            Profile::Vmware,
-            Leniency::for_profile(Profile::Vmware),
-        )
-        .expect("vendor attribute");
-        assert_eq!(out.resource[ENTERPRISE_URN]["country"], "India");
-        assert_eq!(out.resource["schemas"], json!([USER_URN, ENTERPRISE_URN]));
-    }
-
-    #[test]
     fn e2_string_booleans_on_and_off() {
         let ops = json!([{"op": "replace", "path": "active", "value": "False"}]);
         assert_eq!(fails(&user(), ops.clone()), ScimType::InvalidValue);
-        let on = run_with(
-            &user(),
-            ops,
-            Profile::Rfc7644,
-            lenient(|l| l.string_booleans = true),
-        )
-        .expect("coerced");
+        let on = run_with(&user(), ops, lenient(|l| l.string_booleans = true)).expect("coerced");
         assert_eq!(on.resource["active"], false);
     }
 
@@ -1512,13 +1459,7 @@ mod tests {
             format!("{ENTERPRISE_URN}:employeeNumber"): "99"
         }}]);
         assert_eq!(fails(&user(), ops.clone()), ScimType::InvalidPath);
-        let on = run_with(
-            &user(),
-            ops,
-            Profile::Rfc7644,
-            lenient(|l| l.path_keys_in_value = true),
-        )
-        .expect("lenient");
+        let on = run_with(&user(), ops, lenient(|l| l.path_keys_in_value = true)).expect("lenient");
         assert_eq!(on.resource["name"]["givenName"], "Babs");
         assert_eq!(on.resource[ENTERPRISE_URN]["employeeNumber"], "99");
     }
@@ -1528,13 +1469,8 @@ mod tests {
         let ops =
             json!([{"op": "replace", "path": ENTERPRISE_URN, "value": {"department": "Sales"}}]);
         assert_eq!(fails(&core_only(), ops.clone()), ScimType::InvalidPath);
-        let on = run_with(
-            &core_only(),
-            ops,
-            Profile::Rfc7644,
-            lenient(|l| l.path_keys_in_value = true),
-        )
-        .expect("lenient");
+        let on =
+            run_with(&core_only(), ops, lenient(|l| l.path_keys_in_value = true)).expect("lenient");
         assert_eq!(on.resource[ENTERPRISE_URN]["department"], "Sales");
     }
 
@@ -1545,7 +1481,6 @@ mod tests {
         let on = run_with(
             &user(),
             ops.clone(),
-            Profile::Rfc7644,
             lenient(|l| l.remove_with_value = true),
         )
         .expect("e6");
@@ -1565,13 +1500,8 @@ mod tests {
     fn e12_upsert_unmatched_filter_on_and_off() {
         let ops = json!([{"op": "add", "path": "phoneNumbers[type eq \"work\"].value", "value": "+1 555"}]);
         assert_eq!(fails(&user(), ops.clone()), ScimType::NoTarget);
-        let on = run_with(
-            &user(),
-            ops,
-            Profile::Rfc7644,
-            lenient(|l| l.upsert_unmatched_filter = true),
-        )
-        .expect("upsert");
+        let on =
+            run_with(&user(), ops, lenient(|l| l.upsert_unmatched_filter = true)).expect("upsert");
         assert_eq!(
             on.resource["phoneNumbers"],
             json!([{"type": "work", "value": "+1 555"}])
@@ -1580,7 +1510,6 @@ mod tests {
         let on = run_with(
             &user(),
             replace,
-            Profile::Rfc7644,
             lenient(|l| l.upsert_unmatched_filter = true),
         )
         .expect("upsert");
@@ -1598,12 +1527,12 @@ mod tests {
         assert_eq!(fails(&core_only(), e10.clone()), ScimType::InvalidValue);
         assert_eq!(fails(&core_only(), e9.clone()), ScimType::InvalidValue);
         let l = lenient(|l| l.manager_as_string = true);
-        let out = run_with(&core_only(), e10, Profile::Rfc7644, l).expect("e10");
+        let out = run_with(&core_only(), e10, l).expect("e10");
         assert_eq!(
             out.resource[ENTERPRISE_URN]["manager"],
             json!({"value": "271"})
         );
-        let out = run_with(&core_only(), e9, Profile::Rfc7644, l).expect("e9");
+        let out = run_with(&core_only(), e9, l).expect("e9");
         assert_eq!(out.resource[ENTERPRISE_URN]["manager"]["value"], "271");
     }
 
@@ -1612,10 +1541,10 @@ mod tests {
         let ops = json!([{"op": "replace", "value": {"id": "2819c223", "displayName": "Babs"}}]);
         assert_eq!(fails(&user(), ops.clone()), ScimType::Mutability);
         let l = lenient(|l| l.ignore_own_id = true);
-        let out = run_with(&user(), ops, Profile::Rfc7644, l).expect("o3");
+        let out = run_with(&user(), ops, l).expect("o3");
         assert_eq!(out.resource["displayName"], "Babs");
         let other = json!([{"op": "replace", "value": {"id": "someone-else"}}]);
-        let err = run_with(&user(), other, Profile::Rfc7644, l).expect_err("different id");
+        let err = run_with(&user(), other, l).expect_err("different id");
         assert_eq!(err.scim_type, Some(ScimType::Mutability));
     }
 
@@ -1654,10 +1583,9 @@ mod tests {
                 {"op": "Remove", "path": "emails", "value": [{"value": "babs@jensen.org"}]}
             ]
         });
-        let leniency = Leniency::for_profile(Profile::Entra);
+        let leniency = every_knob();
         let ops = parse_patch_request(&body, &leniency).expect("entra envelope");
-        let out =
-            apply(&user(), &ops, &Schema::user(Profile::Entra), &leniency).expect("entra shapes");
+        let out = apply(&user(), &ops, &Schema::rfc7643_user(), &leniency).expect("entra shapes");
         let r = out.resource;
         assert_eq!(r["active"], false);
         assert_eq!(

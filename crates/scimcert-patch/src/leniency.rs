@@ -1,7 +1,6 @@
 //! Leniency knobs: each tolerates one client behaviour seen in the wild (REFERENCE.md §6).
-//! All are off in the strict `rfc7644` profile.
-
-use crate::api::Profile;
+//! All are off by default: RFC 7644 as written. Which knobs a vendor profile turns on
+//! is the simulations' business (`scimcert::sim::profile`).
 
 /// Which non-RFC client shapes the engine tolerates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,34 +31,5 @@ impl Leniency {
     /// No leniency at all: RFC 7644 as written.
     pub fn strict() -> Self {
         Leniency::default()
-    }
-
-    /// The knobs a profile turns on.
-    pub fn for_profile(profile: Profile) -> Self {
-        match profile {
-            Profile::Rfc7644 => Leniency::strict(),
-            Profile::Vmware => Leniency {
-                schemas_optional: true,
-                extra_members: true,
-                ..Leniency::strict()
-            },
-            Profile::Entra => Leniency {
-                op_any_case: true,
-                string_booleans: true,
-                remove_with_value: true,
-                upsert_unmatched_filter: true,
-                path_keys_in_value: true,
-                empty_operations: true,
-                manager_as_string: true,
-                extra_members: true,
-                ..Leniency::strict()
-            },
-            Profile::Okta => Leniency {
-                ignore_own_id: true,
-                ..Leniency::strict()
-            },
-            // The Fabric API builds its operations itself; its SCIM part is strict.
-            Profile::Fabric => Leniency::strict(),
-        }
     }
 }

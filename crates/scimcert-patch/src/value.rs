@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::patch::error::{PatchError, ScimType};
-use crate::patch::leniency::Leniency;
-use crate::patch::schema::{AttrDef, AttrType};
+use crate::error::{PatchError, ScimType};
+use crate::leniency::Leniency;
+use crate::schema::{AttrDef, AttrType};
 
 /// The key of `obj` equal to `name` ignoring ASCII case (attribute names are
 /// case-insensitive, RFC 7643 §2.1).
@@ -186,11 +186,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::Profile;
-    use crate::patch::schema::Schema;
+    use crate::schema::Schema;
 
     fn def(name: &str) -> AttrDef {
-        Schema::user(Profile::Rfc7644)
+        Schema::rfc7643_user()
             .find(None, name)
             .map(|(_, d)| d.clone())
             .expect("known attribute")

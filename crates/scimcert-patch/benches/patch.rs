@@ -1,5 +1,5 @@
-//! Criterion benchmark of the pure PATCH engine (`scimcert::patch`): parse and apply of
-//! typical PatchOps on a typical User. Run with `cargo bench --bench patch`; criterion
+//! Criterion benchmark of the pure PATCH engine (`scimcert-patch`): parse and apply of
+//! typical PatchOps on a typical User. Run with `cargo bench -p scimcert-patch`; criterion
 //! prints the time per PatchOp (one iteration = one request body).
 
 use std::hint::black_box;
@@ -7,8 +7,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
-use scimcert::api::Profile;
-use scimcert::patch::{Leniency, Schema, apply, parse_patch_request};
+use scimcert_patch::{Leniency, Schema, apply, parse_patch_request};
 
 /// A User as the simulations store it after a typical create.
 fn user() -> Value {
@@ -88,9 +87,8 @@ fn scenarios() -> Vec<(&'static str, Value)> {
 }
 
 fn bench_patch(c: &mut Criterion) {
-    let profile = Profile::Rfc7644;
-    let schema = Schema::user(profile);
-    let leniency = Leniency::for_profile(profile);
+    let schema = Schema::rfc7643_user();
+    let leniency = Leniency::strict();
     let resource = user();
     for (name, body) in scenarios() {
         // Fail loudly here rather than benchmark an error path.
