@@ -643,7 +643,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let mut info = report::RunInfo {
         target: label,
         run_id,
-        date: report::time::rfc3339_utc(started_at),
+        date: crate::util::time::rfc3339_utc(started_at),
         selection: describe_selection(&args.select),
         strict: args.strict,
         interrupted: crate::run::execute::stop_requested(),

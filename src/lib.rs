@@ -8,6 +8,7 @@ pub mod api;
 pub mod case;
 pub mod check;
 pub mod cli;
+pub mod exchange;
 pub mod exit;
 /// The pure PATCH engine, a crate of its own (`crates/scimcert-patch`).
 pub use scimcert_patch as patch;
@@ -15,3 +16,4 @@ pub mod report;
 pub mod run;
 pub mod sim;
 pub mod tools;
+pub mod util;

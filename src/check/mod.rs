@@ -13,7 +13,7 @@ use crate::case::diag::Pos;
 use crate::case::load::LoadedCase;
 use crate::case::model::{Expect, Level};
 use crate::case::template::{self, Vars};
-use crate::run::http::HttpResponse;
+use crate::exchange::HttpResponse;
 
 pub use body::{MatchOptions, Mismatch, match_body};
 pub use schema::SchemaRegistry;

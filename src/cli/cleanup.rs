@@ -8,9 +8,10 @@ use serde_json::Value;
 
 use super::{CliError, TargetArgs, tools::TargetPlan};
 use crate::api::Api;
+use crate::exchange::HttpRequest;
 use crate::exit;
-use crate::run::secret::url_encode;
-use crate::run::{HttpClient, HttpRequest, Target};
+use crate::run::{HttpClient, Target};
+use crate::util::encode::encode_segment;
 
 /// Users read per page of a SCIM listing.
 const PAGE: usize = 100;
@@ -261,9 +262,4 @@ fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", encode_segment(v)))
         .collect();
     format!("{url}?{}", query.join("&"))
-}
-
-/// `text` as one URL path segment (or query value): percent-encoded, a space as `%20`.
-fn encode_segment(text: &str) -> String {
-    url_encode(text).replace('+', "%20")
 }

@@ -15,10 +15,11 @@ use super::{
 use crate::api::{Api, Profile};
 use crate::case::load::LoadedCase;
 use crate::check::Verdict;
+use crate::exchange::HttpRequest;
 use crate::exit;
 use crate::report::console::use_color;
 use crate::run::execute::{RunContext, SnapshotMode, run_all, stop_requested};
-use crate::run::{BuiltinTargets, HttpClient, HttpRequest, Target};
+use crate::run::{BuiltinTargets, HttpClient, Target};
 use crate::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
 use crate::tools::{curlfile, diff, repro, text};
 

@@ -1,7 +1,7 @@
 //! `curl` commands reproducing a request, secrets masked: the one rendering shared by
 //! the console, the JSON and Markdown reports (and anything that prints a repro).
 
-use crate::run::http::{HttpRequest, masked};
+use crate::exchange::{HttpRequest, masked};
 
 /// A `curl` command reproducing `req` (headers named like credentials masked), or
 /// `None` when the request was never built (its URL is empty).

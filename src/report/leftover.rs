@@ -128,7 +128,7 @@ fn percent_decoded(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::case::model::Level;
-    use crate::run::{HttpRequest, HttpResponse};
+    use crate::exchange::{HttpRequest, HttpResponse};
 
     fn step(method: &str, url: &str, status: Option<u16>, body: &str) -> StepReport {
         let mut s = StepReport::new(

@@ -10,7 +10,6 @@ pub mod junit;
 pub mod leftover;
 pub mod markdown;
 pub mod progress;
-pub mod time;
 
 use std::time::Duration;
 

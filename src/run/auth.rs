@@ -5,8 +5,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::run::http::HttpRequest;
-use crate::run::secret::{Secrets, url_encode};
+use crate::exchange::HttpRequest;
+use crate::run::secret::Secrets;
+use crate::util::encode::url_encode;
 
 /// How the client authenticates itself at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -222,13 +223,13 @@ impl OAuth2 {
                 "Authorization",
                 format!(
                     "Basic {}",
-                    crate::run::target::base64_encode(pair.as_bytes())
+                    crate::util::encode::base64_encode(pair.as_bytes())
                 ),
             );
         }
         let unreachable = |e: reqwest::Error| AuthError::Unreachable {
             url: c.token_url.clone(),
-            cause: self.secrets.redact(&crate::run::http::error_chain(&e)),
+            cause: self.secrets.redact(&crate::util::error_chain(&e)),
         };
         let resp = request.send().await.map_err(unreachable)?;
         let status = resp.status().as_u16();
@@ -304,7 +305,7 @@ mod tests {
     }
 
     fn http() -> reqwest::Client {
-        crate::run::http::install_crypto_provider();
+        crate::util::install_crypto_provider();
         reqwest::Client::new()
     }
 

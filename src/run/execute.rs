@@ -12,7 +12,8 @@ use crate::case::model::{Expect, Level, SnapshotSpec, Step};
 use crate::case::template::{self, Vars};
 use crate::check::snapshot::{self, SnapshotDir, SnapshotOutcome};
 use crate::check::{self, CheckContext, Failure, SchemaRegistry, Verdict};
-use crate::run::http::{CLEANUP_BACKOFF, HttpClient, HttpRequest, HttpResponse};
+use crate::exchange::{HttpRequest, HttpResponse};
+use crate::run::http::{CLEANUP_BACKOFF, HttpClient};
 use crate::run::secret::Secrets;
 use crate::run::target::Target;
 

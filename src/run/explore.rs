@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::api::Profile;
-use crate::run::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::exchange::{HttpRequest, HttpResponse};
+use crate::run::http::HttpClient;
 use crate::run::target::Target;
 use crate::sim::scim::ScimSim;
 use crate::sim::{Handler, SimOptions, SimRequest};

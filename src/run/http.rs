@@ -1,101 +1,22 @@
 //! HTTP for the runner: one reqwest client (no redirects, timeouts, bounded bodies),
 //! a request broken by a closed keep-alive connection sent again on a new one,
-//! exchanges recorded as plain data, and `curl` reproductions with secrets masked.
+//! the exchanges recorded as the plain data of [`crate::exchange`].
 
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::Value;
-
+use crate::exchange::{HttpRequest, HttpResponse, TransportError};
 use crate::run::auth::{OAuth2, OAuth2Config};
 use crate::run::rate::{Pacer, RetryPolicy, retry_after};
 use crate::run::secret::Secrets;
+use crate::util::{error_chain, install_crypto_provider};
 
 /// Largest response body read; a larger one is an `error` verdict, not a hang. A user,
 /// an error or a filtered list is a few kilobytes; 4 MiB leaves room for users with
 /// thousands of groups while a flooding server is cut off early.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
-
-/// A request ready to send.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct HttpRequest {
-    /// Upper-case method.
-    pub method: String,
-    /// Absolute URL.
-    pub url: String,
-    /// Headers in send order.
-    pub headers: Vec<(String, String)>,
-    /// Body bytes as text (case bodies are text).
-    pub body: Option<String>,
-}
-
-/// A response as received.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers with lower-case names.
-    pub headers: Vec<(String, String)>,
-    /// Raw body.
-    #[serde(skip)]
-    pub body: Vec<u8>,
-    /// The body parsed as JSON, when it is JSON.
-    pub json: Option<Value>,
-    /// Time from send to the last body byte.
-    #[serde(skip)]
-    pub elapsed: Duration,
-}
-
-impl HttpResponse {
-    /// First header value with this (case-insensitive) name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as (lossy) text, cut to `max` bytes for display.
-    pub fn body_text(&self, max: usize) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        if text.len() <= max {
-            return text.into_owned();
-        }
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}... ({} bytes in all)", &text[..cut], self.body.len())
-    }
-}
-
-/// Why no response could be had; each names its cause.
-#[derive(Debug, Clone, thiserror::Error, serde::Serialize)]
-pub enum TransportError {
-    /// TCP connect failed (refused, unreachable).
-    #[error("connection failed: {0}")]
-    Connect(String),
-    /// No complete answer within the timeout.
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
-    /// Redirect loops and the like are not followed; this is for other protocol errors.
-    #[error("protocol error: {0}")]
-    Protocol(String),
-    /// The body exceeded [`MAX_RESPONSE_BYTES`].
-    #[error("response body larger than {0} bytes")]
-    TooLarge(usize),
-    /// The request could not be built (bad URL, bad header).
-    #[error("invalid request: {0}")]
-    Invalid(String),
-    /// The server kept answering `429 Too Many Requests`.
-    #[error("rate-limited: {0}")]
-    RateLimited(String),
-    /// No OAuth2 token could be had for the request.
-    #[error("authentication failed: {0}")]
-    Auth(String),
-}
 
 /// How the runner's client reaches a server: timeouts, TLS, proxy, pacing, 429 retries
 /// and OAuth2.
@@ -158,15 +79,6 @@ pub struct HttpClient {
     retry: RetryPolicy,
     oauth2: Option<Arc<OAuth2>>,
     secrets: Secrets,
-}
-
-/// Installs the process-wide TLS crypto provider once (reqwest is built without one).
-pub(crate) fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // An error means another provider is installed already, which is as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 impl HttpClient {
@@ -538,53 +450,12 @@ fn unanswered(e: &reqwest::Error) -> bool {
     false
 }
 
-/// An error and its sources on one line (reqwest hides the root cause otherwise).
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
 /// Replaces the `Authorization` header with a bearer token.
 fn set_bearer(req: &mut HttpRequest, token: &str) {
     req.headers
         .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
     req.headers
         .push(("Authorization".into(), format!("Bearer {token}")));
-}
-
-/// Header names whose values are secrets.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-];
-
-/// A copy of `req` with secret header values masked (for output, reports and repros).
-pub fn masked(req: &HttpRequest) -> HttpRequest {
-    let mut out = req.clone();
-    for (k, v) in &mut out.headers {
-        if SECRET_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
-            *v = mask_value(v);
-        }
-    }
-    out
-}
-
-fn mask_value(v: &str) -> String {
-    match v.split_once(' ') {
-        Some((scheme, _)) => format!("{scheme} ***"),
-        None => "***".to_string(),
-    }
 }
 
 #[cfg(test)]

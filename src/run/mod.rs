@@ -9,7 +9,8 @@ pub mod rate;
 pub mod secret;
 pub mod target;
 
+pub use crate::exchange::{HttpRequest, HttpResponse, TransportError};
 pub use execute::{CaseReport, RunContext, SnapshotMode, StepReport, run_all, run_case};
-pub use http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+pub use http::HttpClient;
 pub use secret::Secrets;
 pub use target::{Auth, BuiltinTargets, Fixtures, Target};

@@ -11,7 +11,8 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
-use crate::run::http::{HttpRequest, HttpResponse, masked};
+use crate::exchange::{HttpRequest, HttpResponse, masked};
+use crate::util::encode::{url_encode, xml_escape};
 
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
@@ -78,7 +79,7 @@ impl Secrets {
     /// `Authorization: Basic`) and the password alone.
     pub fn add_basic(&self, pair: &str) {
         self.add(pair);
-        self.add(&crate::run::target::base64_encode(pair.as_bytes()));
+        self.add(&crate::util::encode::base64_encode(pair.as_bytes()));
         if let Some((_, password)) = pair.split_once(':') {
             self.add(password);
         }
@@ -189,29 +190,6 @@ pub fn strip_userinfo(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// `application/x-www-form-urlencoded` form of `s` (also how a URL query carries it).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 #[cfg(test)]

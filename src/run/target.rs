@@ -8,9 +8,10 @@ use serde_json::{Map, Value};
 use crate::api::{Api, Profile};
 use crate::case::requires::{Requirement, user_attribute};
 use crate::case::template::Vars;
+use crate::exchange::HttpRequest;
 use crate::run::auth::OAuth2;
-use crate::run::http::HttpRequest;
 use crate::sim::{SimError, SimOptions, Simulation};
+use crate::util::encode::base64_encode;
 
 /// Credentials sent with every request whose step does not opt out.
 #[derive(Clone, Default)]
@@ -49,28 +50,6 @@ impl Auth {
             Auth::OAuth2(session) => session.header_value(),
         }
     }
-}
-
-/// Standard Base64 with padding (the form of `Authorization: Basic`).
-pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Where and how cases are sent.

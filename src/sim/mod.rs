@@ -383,7 +383,7 @@ impl Adapter {
     fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, ReportError>> {
         let client = self.client.as_ref()?;
         let dir = client.options.dir.as_ref()?;
-        let date = crate::report::time::rfc3339_utc(std::time::SystemTime::now());
+        let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
         Some(crate::report::client::write_dir(
             dir,
             &client.log.report(),
@@ -426,7 +426,7 @@ impl Adapter {
                     "the mock does not grade its client: start it with --client-report",
                 ),
                 Some(client) => {
-                    let date = crate::report::time::rfc3339_utc(std::time::SystemTime::now());
+                    let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
                     let mut doc = crate::report::client::json_doc(&client.log.report(), &date);
                     client.secrets.redact_json(&mut doc);
                     if request.method == "POST" {

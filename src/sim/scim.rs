@@ -21,15 +21,16 @@ use crate::patch::{
     parse_patch_request, project,
 };
 
+use crate::util::encode::encode_segment;
+use crate::util::time::rfc3339_millis;
 pub use discovery::MAX_RESULTS;
 pub use store::{MAX_TENANTS, MAX_USERS_PER_TENANT};
-pub use wire::{ERROR_URN, LIST_URN, SCIM_JSON, rfc3339_millis, scim_error};
+pub use wire::{ERROR_URN, LIST_URN, SCIM_JSON, scim_error};
 
 use super::{Handler, SimOptions, SimRequest, SimResponse};
 use store::{Store, StoredUser, user_name};
 use wire::{
-    empty_response, encode_segment, etag, etag_list_matches, is_scim_media_type, json_response,
-    patch_error,
+    empty_response, etag, etag_list_matches, is_scim_media_type, json_response, patch_error,
 };
 
 /// `WWW-Authenticate` challenge sent with every 401 (RFC 6750 §3).

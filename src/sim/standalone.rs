@@ -213,7 +213,7 @@ mod tests {
     use crate::api::Profile;
 
     async fn start(options: SimOptions) -> StandaloneSimulation {
-        crate::run::http::install_crypto_provider();
+        crate::util::install_crypto_provider();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         StandaloneSimulation::start_on(listener, options)
             .await

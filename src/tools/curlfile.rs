@@ -306,7 +306,7 @@ pub fn shell_words(line: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::http::HttpRequest;
+    use crate::exchange::HttpRequest;
 
     #[test]
     fn words_follow_shell_quoting() {

@@ -246,8 +246,8 @@ pub fn summary(diffs: &[CaseDiff], scope: Scope) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::{HttpRequest, HttpResponse};
     use crate::run::StepReport;
-    use crate::run::http::{HttpRequest, HttpResponse};
     use std::path::Path;
 
     const CASE: &str = "\

@@ -15,7 +15,8 @@ use crate::api::Api;
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
 use crate::check::body::{is_datetime, is_uuid};
 use crate::check::snapshot::is_version;
-use crate::run::http::{self, HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::exchange::{self, HttpRequest, HttpResponse, TransportError};
+use crate::run::http::HttpClient;
 use crate::run::target::Target;
 use crate::tools::curlfile::CurlCommand;
 
@@ -66,13 +67,6 @@ pub struct Planned {
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Header names the HTTP client sets itself.
 const DROPPED_HEADERS: &[&str] = &["content-length", "host", "user-agent", "expect"];
-/// Header names whose values are credentials.
-const CREDENTIAL_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-];
 
 /// The media type cases of `api` send and accept by default.
 pub fn default_media_type(api: Api) -> &'static str {
@@ -146,7 +140,7 @@ impl Planned {
                 || (lower == "authorization" && own_credential.as_deref() == Some(value));
             if DROPPED_HEADERS.contains(&lower.as_str())
                 || is_target_header
-                || (CREDENTIAL_HEADERS.contains(&lower.as_str()) && masked_or_own)
+                || (crate::exchange::is_secret_header(&lower) && masked_or_own)
             {
                 continue;
             }
@@ -457,7 +451,7 @@ pub async fn send_all(
             .map_err(|error| RecordError::Transport { label, error })?;
         exchanges.push(Exchange {
             planned: p,
-            sent: http::masked(&req),
+            sent: exchange::masked(&req),
             response,
         });
     }

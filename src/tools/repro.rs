@@ -9,9 +9,9 @@ use serde_json::Value;
 use crate::case::load::LoadedCase;
 use crate::case::model::Step;
 use crate::check::Verdict;
+use crate::exchange::HttpResponse;
 use crate::report::console::{render_failure, render_line};
 use crate::report::curl;
-use crate::run::http::HttpResponse;
 use crate::run::target::Target;
 use crate::run::{CaseReport, StepReport};
 use crate::tools::text::{pretty_request_body, pretty_response, truncate};
@@ -20,9 +20,6 @@ use crate::tools::text::{pretty_request_body, pretty_response, truncate};
 pub const BODY_MAX_BYTES: usize = 8 * 1024;
 /// Most body lines shown per exchange.
 pub const BODY_MAX_LINES: usize = 200;
-
-/// Response headers whose values are credentials.
-const SECRET_RESPONSE_HEADERS: &[&str] = &["set-cookie", "authorization", "x-api-key"];
 
 /// Everything `repro` prints about one finished case.
 pub struct Repro<'a> {
@@ -180,7 +177,7 @@ fn step_label(phase: &str, index: usize, step: &Step) -> String {
 fn render_response(out: &mut String, resp: &HttpResponse) {
     let _ = writeln!(out, "< {} ({} ms)", resp.status, resp.elapsed.as_millis());
     for (k, v) in &resp.headers {
-        if SECRET_RESPONSE_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+        if crate::exchange::is_secret_header(k) {
             let _ = writeln!(out, "< {k}: ***");
         } else {
             let _ = writeln!(out, "< {k}: {v}");

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::run::http::HttpResponse;
+use crate::exchange::HttpResponse;
 
 /// `s` cut to at most `max` characters, with `…` when cut.
 pub fn clip(s: &str, max: usize) -> String {

@@ -78,65 +78,9 @@ pub fn etag_list_matches(header: &str, current: &str) -> bool {
         .any(|tag| tag == "*" || opaque(tag) == current)
 }
 
-/// Milliseconds since the Unix epoch, as RFC 3339 UTC with milliseconds.
-pub fn rfc3339_millis(epoch_ms: u64) -> String {
-    let secs = epoch_ms / 1000;
-    let millis = epoch_ms % 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Gregorian date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
-pub fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_millis_known_instants() {
-        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(
-            rfc3339_millis(1_700_000_000_123),
-            "2023-11-14T22:13:20.123Z"
-        );
-        assert_eq!(
-            rfc3339_millis(1_709_251_199_999),
-            "2024-02-29T23:59:59.999Z"
-        );
-    }
 
     #[test]
     fn e04_etag_comparison_is_weak_and_star_matches() {
@@ -165,11 +109,5 @@ mod tests {
                 json!({"schemas":[ERROR_URN],"scimType":"invalidPath","detail":"bad","status":"400"})
             )
         );
-    }
-
-    #[test]
-    fn encode_segment_keeps_unreserved() {
-        assert_eq!(encode_segment("my-tenant_1.x~"), "my-tenant_1.x~");
-        assert_eq!(encode_segment("a b/é"), "a%20b%2F%C3%A9");
     }
 }

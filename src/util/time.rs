@@ -1,4 +1,5 @@
-//! Dates in reports: RFC 3339 in UTC, without a date-time crate.
+//! RFC 3339 dates in UTC, without a date-time crate: for reports (whole seconds) and
+//! the simulations' `meta` timestamps (milliseconds).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +16,21 @@ pub fn rfc3339_utc(t: SystemTime) -> String {
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
         (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Milliseconds since the Unix epoch, as RFC 3339 UTC with milliseconds.
+pub fn rfc3339_millis(epoch_ms: u64) -> String {
+    let secs = epoch_ms / 1000;
+    let millis = epoch_ms % 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
         rem % 60
     )
 }
@@ -50,5 +66,19 @@ mod tests {
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
         assert_eq!(at(4_102_444_800), "2100-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc3339_millis_known_instants() {
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_millis(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            rfc3339_millis(1_709_251_199_999),
+            "2024-02-29T23:59:59.999Z"
+        );
     }
 }
