@@ -64,6 +64,11 @@ pub enum Requirement {
     Etag,
     /// The enterprise User extension (RFC 7643 §4.3).
     EnterpriseUser,
+    /// Filtering a list: `GET /Users?filter=` or a search (RFC 7644 §3.4.2.2; the
+    /// ServiceProviderConfig's `filter.supported`).
+    Filter,
+    /// Sorting a list: `sortBy` (RFC 7644 §3.4.2.3, OPTIONAL).
+    Sort,
     /// A User attribute of RFC 7643 §4.1 (the canonical spelling).
     Attribute(&'static str),
 }
@@ -78,6 +83,12 @@ impl Requirement {
         if t.eq_ignore_ascii_case("enterprise-user") {
             return Ok(Requirement::EnterpriseUser);
         }
+        if t.eq_ignore_ascii_case("filter") {
+            return Ok(Requirement::Filter);
+        }
+        if t.eq_ignore_ascii_case("sort") {
+            return Ok(Requirement::Sort);
+        }
         if let Some(name) = t.strip_prefix("attr:") {
             return user_attribute(name)
                 .map(Requirement::Attribute)
@@ -86,7 +97,7 @@ impl Requirement {
                 });
         }
         Err(format!(
-            "unknown requirement `{t}` (known: etag, enterprise-user, attr:<User attribute>)"
+            "unknown requirement `{t}` (known: etag, enterprise-user, filter, sort, attr:<User attribute>)"
         ))
     }
 
@@ -94,7 +105,10 @@ impl Requirement {
     /// every optional feature, and every attribute outside [`COMMON_USER_ATTRIBUTES`].
     pub fn must_be_declared(&self) -> bool {
         match self {
-            Requirement::Etag | Requirement::EnterpriseUser => true,
+            Requirement::Etag
+            | Requirement::EnterpriseUser
+            | Requirement::Filter
+            | Requirement::Sort => true,
             Requirement::Attribute(name) => !COMMON_USER_ATTRIBUTES.contains(name),
         }
     }
@@ -105,6 +119,8 @@ impl fmt::Display for Requirement {
         match self {
             Requirement::Etag => f.write_str("etag"),
             Requirement::EnterpriseUser => f.write_str("enterprise-user"),
+            Requirement::Filter => f.write_str("filter"),
+            Requirement::Sort => f.write_str("sort"),
             Requirement::Attribute(name) => write!(f, "attr:{name}"),
         }
     }
@@ -162,7 +178,25 @@ fn step_uses(step: &Step, uses: &mut BTreeMap<Requirement, Location>) {
             note(Requirement::Etag, at);
         }
     }
+    for (name, value) in &r.query {
+        if name.eq_ignore_ascii_case("filter") {
+            note(Requirement::Filter, value.referenced);
+        }
+        if name.eq_ignore_ascii_case("sortBy") {
+            note(Requirement::Sort, value.referenced);
+        }
+    }
     let path = r.path.value.split('?').next().unwrap_or_default();
+    if let (true, Some(body)) = (path.ends_with("/.search"), &r.body) {
+        for (member, req) in [
+            ("filter", Requirement::Filter),
+            ("sortBy", Requirement::Sort),
+        ] {
+            if body.value.get(member).is_some() {
+                note(req, body.referenced);
+            }
+        }
+    }
     let on_users = path.len() >= 6 && path[..6].eq_ignore_ascii_case("/Users");
     if let (true, Some(body)) = (on_users, &r.body) {
         let mut found = Vec::new();

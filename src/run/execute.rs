@@ -232,7 +232,11 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
                 case.level.value,
             )
             .await;
+            // A server that took the lenient branch of a MAY is not held to the SHOULDs
+            // of the strict one (the scimType of an error it did not return).
+            let lenient = sr.failures.iter().any(|f| f.grade == Verdict::Pass);
             if sr.error.is_none()
+                && !lenient
                 && let (Some(should), Some(resp)) = (&step.should, &sr.response)
             {
                 let cctx = CheckContext {
@@ -484,6 +488,17 @@ async fn run_step(
             schemas: &ctx.schemas,
         };
         sr.failures = check::check_response(expect, level, &resp, &cctx);
+        if level == Level::May && resp.status >= 500 {
+            // The RFC's MAY offers a strict and a lenient answer; a server error is
+            // neither, so it warns instead of passing with a note.
+            for f in sr.failures.iter_mut().filter(|f| f.grade == Verdict::Pass) {
+                f.grade = Verdict::Warn;
+                f.message = format!(
+                    "{} (a {} answer is neither branch the RFC allows)",
+                    f.message, resp.status
+                );
+            }
+        }
         if let Some(spec) = &expect.snapshot
             && !matches!(spec, SnapshotSpec::Enabled(false))
         {
@@ -735,5 +750,82 @@ mod tests {
             crate::exit::for_verdicts(reports.iter().map(|r| r.verdict), false),
             crate::exit::RUNTIME
         );
+    }
+}
+
+#[cfg(test)]
+mod may_tests {
+    use super::*;
+    use crate::api::Api;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const MAY_CASE: &str = "\
+- id: strict-parsing
+  title: t
+  level: MAY
+  api: scim
+  steps:
+    - request: {method: PATCH, path: /Users/1, body: {Operations: []}}
+      expect: {status: 400}
+      should: {body: {scimType: invalidValue}}
+";
+
+    async fn verdict_against(status: u16) -> CaseReport {
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(status).set_body_json(serde_json::json!({})))
+            .mount(&server)
+            .await;
+        let lc = crate::case::load::parse_file(std::path::Path::new("t.yaml"), MAY_CASE)
+            .expect("case parses")
+            .remove(0);
+        let target = Target {
+            api: Api::Scim,
+            profile: Profile::Rfc7644,
+            base_url: server.uri(),
+            auth: Default::default(),
+            extra_headers: Vec::new(),
+            vars: Vars::new(),
+            builtin: false,
+            capabilities: Default::default(),
+            fixtures: Default::default(),
+        };
+        let ctx = RunContext {
+            client: HttpClient::new(Duration::from_secs(5), Duration::from_secs(2))
+                .expect("client"),
+            schemas: Arc::new(SchemaRegistry::empty()),
+            run_id: "t".into(),
+            snapshots: SnapshotMode::Off,
+            keep: false,
+            cancel: Cancel::default(),
+        };
+        run_case(&lc, &target, &ctx).await
+    }
+
+    #[tokio::test]
+    async fn the_lenient_branch_of_a_may_passes_with_a_note_and_no_strict_shoulds() {
+        let report = verdict_against(200).await;
+        assert_eq!(report.verdict, Verdict::Pass);
+        let reason = report.reason.unwrap_or_default();
+        assert!(reason.starts_with("note:"), "{reason}");
+        // The strict branch's scimType SHOULD is not asked of a server that accepted.
+        assert_eq!(
+            report.steps[0].failures.len(),
+            1,
+            "{:?}",
+            report.steps[0].failures
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_error_is_no_branch_of_a_may() {
+        let report = verdict_against(500).await;
+        assert_eq!(report.verdict, Verdict::Warn);
+        let strict = verdict_against(400).await;
+        // The strict branch without the SHOULD scimType warns, as a SHOULD does.
+        assert_eq!(strict.verdict, Verdict::Warn);
     }
 }

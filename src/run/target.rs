@@ -130,6 +130,10 @@ pub struct Capabilities {
     pub patch: bool,
     /// `etag.supported`.
     pub etag: bool,
+    /// `filter.supported`.
+    pub filter: bool,
+    /// `sort.supported`.
+    pub sort: bool,
     /// The core User attributes `/Schemas` defines (canonical names); `None`: unknown.
     pub user_attributes: Option<BTreeSet<&'static str>>,
     /// Whether the enterprise User extension is offered; `None`: unknown.
@@ -143,6 +147,8 @@ impl Default for Capabilities {
         Capabilities {
             patch: true,
             etag: true,
+            filter: true,
+            sort: true,
             user_attributes: None,
             enterprise_user: None,
             assumptions: Vec::new(),
@@ -238,7 +244,13 @@ impl Capabilities {
     }
 
     fn read_service_provider_config(&mut self, body: &Value) {
-        for (name, flag) in [("patch", &mut self.patch), ("etag", &mut self.etag)] {
+        let flags = [
+            ("patch", &mut self.patch),
+            ("etag", &mut self.etag),
+            ("filter", &mut self.filter),
+            ("sort", &mut self.sort),
+        ];
+        for (name, flag) in flags {
             match body
                 .get(name)
                 .and_then(|v| v.get("supported"))
@@ -260,6 +272,12 @@ impl Capabilities {
         match req {
             Requirement::Etag if !self.etag => {
                 Some("the server does not advertise ETags (etag.supported=false)".into())
+            }
+            Requirement::Filter if !self.filter => {
+                Some("the server does not advertise filtering (filter.supported=false)".into())
+            }
+            Requirement::Sort if !self.sort => {
+                Some("the server does not advertise sorting (sort.supported=false)".into())
             }
             Requirement::EnterpriseUser if self.enterprise_user == Some(false) => Some(
                 "needs the enterprise User extension, which the server's /Schemas and \
@@ -403,12 +421,16 @@ mod tests {
         let c = Capabilities::from_service_provider_config(&serde_json::json!({
             "patch": {"supported": false}, "etag": {"supported": true}
         }));
-        assert!(!c.patch && c.etag && c.assumptions.is_empty());
+        assert!(
+            !c.patch && c.etag && c.assumptions.len() == 2,
+            "{:?}",
+            c.assumptions
+        );
         // Missing members count as supported, and say so: the cases then show what
         // the server does.
         let silent = Capabilities::from_service_provider_config(&serde_json::json!({}));
         assert!(silent.patch && silent.etag);
-        assert_eq!(silent.assumptions.len(), 2, "{:?}", silent.assumptions);
+        assert_eq!(silent.assumptions.len(), 4, "{:?}", silent.assumptions);
     }
 
     fn user_schema(attrs: &[&str]) -> Value {
@@ -421,7 +443,8 @@ mod tests {
 
     #[test]
     fn discovery_reads_attributes_and_the_extension() {
-        let spc = serde_json::json!({"patch": {"supported": true}, "etag": {"supported": false}});
+        let spc = serde_json::json!({"patch": {"supported": true}, "etag": {"supported": false},
+            "filter": {"supported": true}, "sort": {"supported": false}});
         let schemas =
             serde_json::json!({"Resources": [user_schema(&["userName", "EMAILS", "roles"])]});
         let types = serde_json::json!({"Resources": [{
@@ -430,6 +453,7 @@ mod tests {
         let c = Capabilities::discovered(Ok(spc), Ok(schemas), Ok(types));
         assert!(c.assumptions.is_empty(), "{:?}", c.assumptions);
         assert!(c.unmet(&Requirement::Etag).is_some());
+        assert!(c.unmet(&Requirement::Sort).is_some() && c.unmet(&Requirement::Filter).is_none());
         assert!(c.unmet(&Requirement::EnterpriseUser).is_some());
         assert!(c.unmet(&Requirement::Attribute("emails")).is_none());
         assert!(c.unmet(&Requirement::Attribute("roles")).is_none());
