@@ -13,13 +13,15 @@ use crate::case::load::{Corpus, LoadedCase};
 use crate::case::model::Level;
 use crate::check::SchemaRegistry;
 use crate::exit;
+use crate::plan::BuiltinTargets;
 use crate::report;
+use crate::run::Target;
 use crate::run::execute::{RunContext, SnapshotMode, run_all_with_progress};
-use crate::run::{BuiltinTargets, Target};
 use crate::sim::SimOptions;
 use crate::sim::standalone::StandaloneSimulation;
 
 mod cleanup;
+mod config;
 mod signal;
 mod target;
 mod tools;
@@ -100,7 +102,7 @@ pub struct ExploreArgs {
 
 /// `scimcert explore`: exit 1 when a divergence was found.
 pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
-    use crate::run::explore::{Explore, case_file};
+    use crate::tools::explore::{Explore, case_file};
     if args.count == 0 || args.length == 0 {
         return Err(CliError::usage("--count and --length must be positive"));
     }

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod exchange;
 pub mod exit;
 pub mod outcome;
+pub mod plan;
 /// The pure PATCH engine, a crate of its own (`crates/scimcert-patch`).
 pub use scimcert_patch as patch;
 pub mod report;

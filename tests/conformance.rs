@@ -12,10 +12,11 @@ use scimcert::api::{Api, Profile};
 use scimcert::case::load_path;
 use scimcert::case::model::SnapshotSpec;
 use scimcert::check::{SchemaRegistry, Verdict};
+use scimcert::plan::BuiltinTargets;
 use scimcert::report::console;
 use scimcert::report::leftover::leftovers;
+use scimcert::run::HttpClient;
 use scimcert::run::execute::{RunContext, SnapshotMode, run_case, snapshot_name};
-use scimcert::run::{BuiltinTargets, HttpClient};
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();

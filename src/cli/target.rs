@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::config::{self, AuthSpec, CONFIG_FILE, Config, ConfigError};
 use super::{ApiArg, CliError, parse_pairs, parse_profile};
 use crate::api::{Api, Profile};
 use crate::case::template::{USER_NAME_DOMAIN, Vars};
 use crate::run::auth::OAuth2Config;
-use crate::run::config::{self, AuthSpec, CONFIG_FILE, Config, ConfigError};
 use crate::run::execute::DEFAULT_TIMEOUT;
 use crate::run::http::ClientSettings;
 use crate::run::{Auth, Fixtures, HttpClient, Secrets, Target};

@@ -17,9 +17,10 @@ use crate::case::load::LoadedCase;
 use crate::check::Verdict;
 use crate::exchange::HttpRequest;
 use crate::exit;
+use crate::plan::BuiltinTargets;
 use crate::report::console::use_color;
 use crate::run::execute::{Cancel, RunContext, SnapshotMode, run_all};
-use crate::run::{BuiltinTargets, HttpClient, Target};
+use crate::run::{HttpClient, Target};
 use crate::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
 use crate::tools::{curlfile, diff, repro, text};
 

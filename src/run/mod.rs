@@ -1,9 +1,7 @@
 //! Targets, HTTP and executing steps.
 
 pub mod auth;
-pub mod config;
 pub mod execute;
-pub mod explore;
 pub mod http;
 pub mod rate;
 pub mod secret;
@@ -13,4 +11,4 @@ pub use crate::exchange::{HttpRequest, HttpResponse, TransportError};
 pub use execute::{CaseReport, RunContext, SnapshotMode, StepReport, run_all, run_case};
 pub use http::HttpClient;
 pub use secret::Secrets;
-pub use target::{Auth, BuiltinTargets, Fixtures, Target};
+pub use target::{Auth, Fixtures, Target};

@@ -1,6 +1,6 @@
 //! Targets: a real server given by URL, or a built-in simulation started in-process.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -10,7 +10,6 @@ use crate::case::requires::{Requirement, user_attribute};
 use crate::case::template::Vars;
 use crate::exchange::HttpRequest;
 use crate::run::auth::OAuth2;
-use crate::sim::{SimError, SimOptions, Simulation};
 use crate::util::encode::base64_encode;
 
 /// Credentials sent with every request whose step does not opt out.
@@ -355,48 +354,6 @@ impl Target {
                 self.base_url, self.api, self.profile
             )
         }
-    }
-}
-
-/// Built-in simulations started for a run, one per profile, with their targets.
-pub struct BuiltinTargets {
-    sims: BTreeMap<Profile, (Simulation, Target)>,
-}
-
-impl BuiltinTargets {
-    /// Starts one simulation per profile in `profiles`.
-    pub async fn start(profiles: &[Profile]) -> Result<BuiltinTargets, SimError> {
-        let mut sims = BTreeMap::new();
-        for &profile in profiles {
-            if sims.contains_key(&profile) {
-                continue;
-            }
-            let options = SimOptions::new(profile);
-            let sim = Simulation::start(options.clone()).await?;
-            let target = Target {
-                api: profile.api(),
-                profile,
-                base_url: sim.base_url(),
-                auth: Auth::Bearer(options.token.clone()),
-                extra_headers: Vec::new(),
-                vars: options.case_variables(),
-                builtin: true,
-                capabilities: Capabilities::default(),
-                fixtures: Fixtures::default(),
-            };
-            sims.insert(profile, (sim, target));
-        }
-        Ok(BuiltinTargets { sims })
-    }
-
-    /// The target of a started profile.
-    pub fn target(&self, profile: Profile) -> Option<&Target> {
-        self.sims.get(&profile).map(|(_, t)| t)
-    }
-
-    /// Every started target.
-    pub fn targets(&self) -> impl Iterator<Item = &Target> {
-        self.sims.values().map(|(_, t)| t)
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod curlfile;
 pub mod diff;
+pub mod explore;
 pub mod record;
 pub mod repro;
 pub mod text;

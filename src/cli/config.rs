@@ -507,11 +507,6 @@ impl Config {
             Some(Api::Idm) => Ok(Some(format!("{host_url}/userManagement/v1"))),
         }
     }
-
-    /// Where `tenant` is written, when it is.
-    pub fn tenant_pos(&self) -> Option<&Pos> {
-        self.tenant_pos.as_ref()
-    }
 }
 
 impl Parser<'_> {
