@@ -52,6 +52,14 @@ impl Api {
         }
     }
 
+    /// The media type the API's requests send and accept by default.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Api::Scim => "application/scim+json",
+            Api::Idm => "application/json",
+        }
+    }
+
     /// The profile used when none is chosen.
     pub fn default_profile(self) -> Profile {
         self.profiles()[0]

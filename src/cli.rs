@@ -16,7 +16,7 @@ use crate::exit;
 use crate::plan::BuiltinTargets;
 use crate::report;
 use crate::run::Target;
-use crate::run::execute::{RunContext, SnapshotMode, run_all_with_progress};
+use crate::run::execute::{RunContext, Skip, SnapshotMode, applies, run_all_with_progress};
 use crate::sim::SimOptions;
 use crate::sim::standalone::StandaloneSimulation;
 
@@ -746,9 +746,8 @@ fn applicable(cases: Vec<LoadedCase>, targets: &[Target]) -> Vec<(Arc<LoadedCase
     for lc in cases {
         let lc = Arc::new(lc);
         for target in targets {
-            let applies = lc.case.api == target.api
-                && (lc.case.profiles.is_empty() || lc.case.profiles.contains(&target.profile));
-            if applies {
+            let selected = !matches!(applies(&lc, target), Err(Skip::NotSelected(_)));
+            if selected {
                 work.push((lc.clone(), target.clone()));
             }
         }

@@ -19,6 +19,14 @@ pub struct HttpRequest {
     pub body: Option<String>,
 }
 
+impl HttpRequest {
+    /// Sets the header `name`, replacing any of that name (in any case); it goes last.
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_string(), value.to_string()));
+    }
+}
+
 /// A response as received.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HttpResponse {

@@ -57,6 +57,14 @@ pub struct Case {
     pub cleanup: Vec<Step>,
 }
 
+impl Case {
+    /// Whether the case runs under `profile`: one of its `profiles`, or any profile of
+    /// its API when it names none.
+    pub fn runs_under(&self, profile: Profile) -> bool {
+        profile.api() == self.api && (self.profiles.is_empty() || self.profiles.contains(&profile))
+    }
+}
+
 /// One request and what is expected of its response.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

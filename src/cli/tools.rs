@@ -15,7 +15,6 @@ use super::{
 use crate::api::{Api, Profile};
 use crate::case::load::LoadedCase;
 use crate::check::Verdict;
-use crate::exchange::HttpRequest;
 use crate::exit;
 use crate::plan::BuiltinTargets;
 use crate::report::console::use_color;
@@ -500,20 +499,7 @@ async fn clean_up(
     redact: &dyn Fn(&str) -> String,
 ) {
     for c in &analysis.cleanup {
-        let mut headers = vec![(
-            "Accept".to_string(),
-            record::default_media_type(target.api).to_string(),
-        )];
-        if let Some(v) = target.auth.header_value() {
-            headers.push(("Authorization".into(), v));
-        }
-        headers.extend(target.extra_headers.iter().cloned());
-        let req = HttpRequest {
-            method: "DELETE".into(),
-            url: format!("{}{}", target.base_url.trim_end_matches('/'), c.path),
-            headers,
-            body: None,
-        };
+        let req = target.request("DELETE", &c.path);
         match client.send(&req).await {
             Ok(resp) => println!("  cleanup: DELETE {} → {}", c.path, resp.status),
             Err(e) => println!(
@@ -706,10 +692,7 @@ pub async fn diff(args: &DiffArgs) -> Result<i32, CliError> {
         .collect();
     let cases: Vec<Arc<LoadedCase>> = cases
         .into_iter()
-        .filter(|lc| {
-            lc.case.api == api
-                && (lc.case.profiles.is_empty() || lc.case.profiles.contains(&profile))
-        })
+        .filter(|lc| lc.case.runs_under(profile))
         .map(Arc::new)
         .collect();
     if cases.is_empty() {

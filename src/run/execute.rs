@@ -71,37 +71,61 @@ pub fn start_report(lc: &LoadedCase, target: &Target) -> CaseReport {
     }
 }
 
-/// Why a case does not apply to a target, if it does not.
-pub fn skip_reason(lc: &LoadedCase, target: &Target) -> Option<String> {
+/// Why a case does not run against a target: a `skip` with this reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Not selected for the target: another API or profile. Callers that pair cases
+    /// with targets leave such pairs out instead of reporting them.
+    NotSelected(String),
+    /// The target cannot give what the case needs (a fault, an optional feature, a
+    /// target variable).
+    Unmet(String),
+}
+
+impl Skip {
+    /// The reason, in words.
+    pub fn reason(&self) -> &str {
+        match self {
+            Skip::NotSelected(r) | Skip::Unmet(r) => r,
+        }
+    }
+}
+
+/// Whether `lc` runs against `target`: the one place that decides it.
+pub fn applies(lc: &LoadedCase, target: &Target) -> Result<(), Skip> {
     let case = &lc.case;
     if case.api != target.api {
-        return Some(format!(
+        return Err(Skip::NotSelected(format!(
             "case is for the {} api, target speaks {}",
             case.api, target.api
-        ));
+        )));
     }
-    if !case.profiles.is_empty() && !case.profiles.contains(&target.profile) {
+    if !case.runs_under(target.profile) {
         let list: Vec<&str> = case.profiles.iter().map(|p| p.as_str()).collect();
-        return Some(format!(
+        return Err(Skip::NotSelected(format!(
             "applies to profile(s) {}, not {}",
             list.join(", "),
             target.profile
-        ));
+        )));
     }
     if case.fault.is_some() && !target.builtin {
-        return Some("injects a fault, which only the built-in simulation can do".into());
+        return Err(Skip::Unmet(
+            "injects a fault, which only the built-in simulation can do".into(),
+        ));
     }
     let uses = |pred: &dyn Fn(&Step) -> bool| lc.all_steps().any(|(_, _, s)| pred(s));
     if !target.capabilities.patch && uses(&|s| s.request.method.value.eq_ignore_ascii_case("PATCH"))
     {
-        return Some("the server does not advertise PATCH (patch.supported=false)".into());
+        return Err(Skip::Unmet(
+            "the server does not advertise PATCH (patch.supported=false)".into(),
+        ));
     }
     if let Some(reason) = lc
         .requirements()
         .iter()
         .find_map(|req| target.capabilities.unmet(req))
     {
-        return Some(reason);
+        return Err(Skip::Unmet(reason));
     }
     let missing: Vec<String> = lc
         .target_variables()
@@ -109,12 +133,12 @@ pub fn skip_reason(lc: &LoadedCase, target: &Target) -> Option<String> {
         .filter(|v| !target.vars.contains_key(v))
         .collect();
     if !missing.is_empty() {
-        return Some(format!(
+        return Err(Skip::Unmet(format!(
             "needs target variable(s) {} (give them with --var)",
             missing.join(", ")
-        ));
+        )));
     }
-    None
+    Ok(())
 }
 
 /// The name of a step's snapshot.
@@ -171,9 +195,9 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
         report.reason = Some("interrupted before it started".into());
         return report;
     }
-    if let Some(reason) = skip_reason(lc, target) {
+    if let Err(skip) = applies(lc, target) {
         report.verdict = Verdict::Skip;
-        report.reason = Some(reason);
+        report.reason = Some(skip.reason().to_string());
         return report;
     }
     let mut vars: Vars = target.vars.clone();
@@ -332,23 +356,6 @@ pub fn build_request(
     let r = &step.request;
     let missing = |name: String| format!("variable `{name}` has no value");
     let path = template::render(&r.path.value, vars).map_err(missing)?;
-    let mut url = reqwest::Url::parse(&format!(
-        "{}{}",
-        target.base_url.trim_end_matches('/'),
-        path
-    ))
-    .map_err(|e| {
-        format!(
-            "invalid URL from base `{}` and path `{path}`: {e}",
-            target.base_url
-        )
-    })?;
-    if !r.query.is_empty() {
-        let mut pairs = url.query_pairs_mut();
-        for (k, v) in &r.query {
-            pairs.append_pair(k, &template::render(&v.value, vars).map_err(missing)?);
-        }
-    }
     let body = match (&r.body, &r.raw) {
         (Some(b), _) => {
             let mut value = template::render_value(&b.value, vars).map_err(missing)?;
@@ -360,49 +367,35 @@ pub fn build_request(
         (None, Some(raw)) => Some(template::render(&raw.value, vars).map_err(missing)?),
         (None, None) => None,
     };
-    let default_type = match lc.case.api {
-        crate::api::Api::Scim => "application/scim+json",
-        crate::api::Api::Idm => "application/json",
-    };
-    let mut headers: Vec<(String, String)> = vec![("Accept".into(), default_type.into())];
-    if body.is_some() {
-        headers.push((
-            "Content-Type".into(),
-            r.content_type
-                .clone()
-                .unwrap_or_else(|| default_type.into()),
-        ));
+    let mut req = target.request_for(
+        &r.method.value,
+        &path,
+        body,
+        r.content_type.as_deref(),
+        r.auth,
+    );
+    let mut url = reqwest::Url::parse(&req.url).map_err(|e| {
+        format!(
+            "invalid URL from base `{}` and path `{path}`: {e}",
+            target.base_url
+        )
+    })?;
+    if !r.query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in &r.query {
+            pairs.append_pair(k, &template::render(&v.value, vars).map_err(missing)?);
+        }
     }
-    if r.auth
-        && let Some(v) = target.auth.header_value()
-    {
-        headers.push(("Authorization".into(), v));
-    }
+    req.url = url.to_string();
     if target.builtin
         && let Some(fault) = &lc.case.fault
     {
-        headers.push((FAULT_HEADER.into(), fault.clone()));
+        req.set_header(FAULT_HEADER, fault);
     }
-    let own: Vec<(String, String)> = r
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            Ok((
-                k.clone(),
-                template::render(&v.value, vars).map_err(missing)?,
-            ))
-        })
-        .collect::<Result<_, String>>()?;
-    for (k, v) in target.extra_headers.iter().chain(own.iter()) {
-        headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
-        headers.push((k.clone(), v.clone()));
+    for (k, v) in &r.headers {
+        req.set_header(k, &template::render(&v.value, vars).map_err(missing)?);
     }
-    Ok(HttpRequest {
-        method: r.method.value.to_ascii_uppercase(),
-        url: url.to_string(),
-        headers,
-        body,
-    })
+    Ok(req)
 }
 
 #[allow(clippy::too_many_arguments)]

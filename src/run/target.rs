@@ -319,29 +319,47 @@ fn urn_is(value: Option<&Value>, urn: &str) -> bool {
 impl Target {
     /// The media type of the target's API: its `Accept` and default `Content-Type`.
     pub fn media_type(&self) -> &'static str {
-        match self.api {
-            Api::Scim => "application/scim+json",
-            Api::Idm => "application/json",
-        }
+        self.api.media_type()
     }
 
     /// A bodiless request to `path` (relative to the base URL) with the target's
     /// `Accept`, credentials and `-H` headers; a `-H` header replaces one of its name.
     pub fn request(&self, method: &str, path: &str) -> HttpRequest {
-        let mut headers = vec![("Accept".to_string(), self.media_type().to_string())];
-        if let Some(v) = self.auth.header_value() {
-            headers.push(("Authorization".to_string(), v));
-        }
-        for (k, v) in &self.extra_headers {
-            headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
-            headers.push((k.clone(), v.clone()));
-        }
-        HttpRequest {
+        self.request_for(method, path, None, None, true)
+    }
+
+    /// The one place a request to this target is shaped: `path` is relative to the base
+    /// URL (a query included), headers in send order are `Accept`, then with `body` its
+    /// `Content-Type` (the API's media type unless `content_type` names another), the
+    /// credentials unless `credentials` is false, then the `-H` headers, each replacing
+    /// one of its name.
+    pub fn request_for(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        content_type: Option<&str>,
+        credentials: bool,
+    ) -> HttpRequest {
+        let mut req = HttpRequest {
             method: method.to_ascii_uppercase(),
             url: format!("{}{path}", self.base_url.trim_end_matches('/')),
-            headers,
+            headers: vec![("Accept".to_string(), self.media_type().to_string())],
             body: None,
+        };
+        if let Some(body) = body {
+            let content_type = content_type.unwrap_or(self.media_type());
+            req.headers
+                .push(("Content-Type".to_string(), content_type.to_string()));
+            req.body = Some(body);
         }
+        if credentials && let Some(v) = self.auth.header_value() {
+            req.headers.push(("Authorization".to_string(), v));
+        }
+        for (k, v) in &self.extra_headers {
+            req.set_header(k, v);
+        }
+        req
     }
 
     /// A short description for output.

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::api::Profile;
-use crate::exchange::{HttpRequest, HttpResponse};
+use crate::exchange::HttpResponse;
 use crate::run::http::HttpClient;
 use crate::run::target::Target;
 use crate::sim::scim::ScimSim;
@@ -240,23 +240,7 @@ async fn send(
     path: &str,
     body: Option<&Value>,
 ) -> Result<HttpResponse, ObserveError> {
-    let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
-    if body.is_some() {
-        headers.push((
-            "Content-Type".to_string(),
-            "application/scim+json".to_string(),
-        ));
-    }
-    if let Some(v) = target.auth.header_value() {
-        headers.push(("Authorization".to_string(), v));
-    }
-    headers.extend(target.extra_headers.iter().cloned());
-    let req = HttpRequest {
-        method: method.into(),
-        url: format!("{}{path}", target.base_url.trim_end_matches('/')),
-        headers,
-        body: body.map(Value::to_string),
-    };
+    let req = target.request_for(method, path, body.map(Value::to_string), None, true);
     client
         .send(&req)
         .await

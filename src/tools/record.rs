@@ -68,14 +68,6 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 /// Header names the HTTP client sets itself.
 const DROPPED_HEADERS: &[&str] = &["content-length", "host", "user-agent", "expect"];
 
-/// The media type cases of `api` send and accept by default.
-pub fn default_media_type(api: Api) -> &'static str {
-    match api {
-        Api::Scim => "application/scim+json",
-        Api::Idm => "application/json",
-    }
-}
-
 impl Planned {
     /// A request given on the command line: `path_and_query` relative to the base URL,
     /// `headers` as (name, value) pairs, `data` the body text. Credentials, headers the
@@ -128,7 +120,7 @@ impl Planned {
             body: data,
             content_type: None,
         };
-        let default_type = default_media_type(target.api);
+        let default_type = target.api.media_type();
         let own_credential = target.auth.header_value();
         for (name, value) in headers {
             let lower = name.to_ascii_lowercase();
@@ -210,40 +202,6 @@ impl Planned {
 
     /// The request as the runner would send it for a case step with this content.
     pub fn to_request(&self, target: &Target) -> Result<HttpRequest, String> {
-        let mut url = reqwest::Url::parse(&format!(
-            "{}{}",
-            target.base_url.trim_end_matches('/'),
-            self.path
-        ))
-        .map_err(|e| {
-            format!(
-                "invalid URL from `{}` and `{}`: {e}",
-                target.base_url, self.path
-            )
-        })?;
-        if !self.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in &self.query {
-                pairs.append_pair(k, v);
-            }
-        }
-        let default_type = default_media_type(target.api);
-        let mut headers: Vec<(String, String)> = vec![("Accept".into(), default_type.into())];
-        if self.body.is_some() {
-            headers.push((
-                "Content-Type".into(),
-                self.content_type
-                    .clone()
-                    .unwrap_or_else(|| default_type.into()),
-            ));
-        }
-        if let Some(v) = target.auth.header_value() {
-            headers.push(("Authorization".into(), v));
-        }
-        for (k, v) in target.extra_headers.iter().chain(self.headers.iter()) {
-            headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
-            headers.push((k.clone(), v.clone()));
-        }
         // The runner fills creates in for servers that need more (`fixtures`); a
         // recording sends what its replay will send.
         let body = match (
@@ -258,12 +216,32 @@ impl Planned {
             }
             (body, _) => body.clone(),
         };
-        Ok(HttpRequest {
-            method: self.method.clone(),
-            url: url.to_string(),
-            headers,
+        let mut req = target.request_for(
+            &self.method,
+            &self.path,
             body,
-        })
+            self.content_type.as_deref(),
+            true,
+        );
+        // The method is sent as written (a recording keeps its case).
+        req.method = self.method.clone();
+        let mut url = reqwest::Url::parse(&req.url).map_err(|e| {
+            format!(
+                "invalid URL from `{}` and `{}`: {e}",
+                target.base_url, self.path
+            )
+        })?;
+        if !self.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &self.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        req.url = url.to_string();
+        for (k, v) in &self.headers {
+            req.set_header(k, v);
+        }
+        Ok(req)
     }
 }
 
