@@ -628,7 +628,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let color = report::console::use_color(std::io::stdout().is_terminal());
     // Shared with the client: a token fetched during the run is masked here too.
     let secrets = ctx.client.secrets().clone();
-    let label = secrets.redact(&crate::run::secret::strip_userinfo(&label));
+    let label = secrets.redact(&crate::secret::strip_userinfo(&label));
     if !args.quiet {
         println!(
             "scimcert {} — {} case run(s) against {label}",
@@ -664,7 +664,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         if !info.leftovers.is_empty() {
             info.cleanup_command = Some(cleanup_command(
                 *api,
-                &crate::run::secret::strip_userinfo(base_url),
+                &crate::secret::strip_userinfo(base_url),
                 &info.run_id,
                 args.report_dir.as_deref(),
             ));
@@ -867,6 +867,7 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     if args.client_report.is_some() || args.strict_client {
         options.client_report = Some(crate::sim::ClientReportOptions {
             dir: args.client_report.clone(),
+            writer: Some(report::client::write_for_mock),
             strict: args.strict_client,
         });
     }

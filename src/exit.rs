@@ -11,7 +11,7 @@ pub const RUNTIME: i32 = 3;
 /// Interrupted by Ctrl-C (the shell convention 128 + SIGINT).
 pub const INTERRUPTED: i32 = 130;
 
-use crate::check::Verdict;
+use crate::outcome::Verdict;
 
 /// The exit code for a finished run.
 pub fn for_verdicts(verdicts: impl IntoIterator<Item = Verdict>, strict: bool) -> i32 {

@@ -17,6 +17,7 @@ pub mod plan;
 pub use scimcert_patch as patch;
 pub mod report;
 pub mod run;
+pub mod secret;
 pub mod sim;
 pub mod tools;
 pub mod util;

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::case::matcher::Matcher;
 use crate::case::model::{Case, Expect, Step};
 use crate::case::requires::{self, Requirement};
 use crate::case::rules::{Catalogue, RULES_FILE};
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
-use crate::check::body::Matcher;
 use crate::diag::{Diagnostic, Pos};
 use crate::outcome::Phase;
 

@@ -1,6 +1,7 @@
 //! What a case file says and how it loads: the model, positions, templating, loading.
 
 pub mod load;
+pub mod matcher;
 pub mod model;
 pub mod requires;
 pub mod rules;

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::case::matcher::Matcher;
 use crate::outcome::Mismatch;
 
 /// How to compare.
@@ -12,117 +13,6 @@ pub struct MatchOptions {
     pub strict: bool,
     /// Arrays match regardless of element order.
     pub any_order: bool,
-}
-
-/// A `#kind` dynamic-value matcher.
-#[derive(Clone, Debug)]
-pub enum Matcher {
-    /// `#uuid`: a UUID string.
-    Uuid,
-    /// `#datetime`: an RFC 3339 date-time string.
-    DateTime,
-    /// `#string`.
-    String,
-    /// `#number`.
-    Number,
-    /// `#boolean`.
-    Boolean,
-    /// `#object`.
-    Object,
-    /// `#array`.
-    Array,
-    /// `#null`.
-    Null,
-    /// `#present`: the member exists, whatever its value.
-    Present,
-    /// `#absent`: the member does not exist.
-    Absent,
-    /// `#regex <re>`: the value (as text) matches.
-    Regex(regex::Regex),
-}
-
-impl Matcher {
-    /// Reads a matcher from a string; `None` for a literal (`##x` is the literal `#x`).
-    pub fn parse(text: &str) -> Option<Result<Matcher, String>> {
-        let rest = text.strip_prefix('#')?;
-        if rest.starts_with('#') {
-            return None;
-        }
-        let m = match rest {
-            "uuid" => Matcher::Uuid,
-            "datetime" => Matcher::DateTime,
-            "string" => Matcher::String,
-            "number" => Matcher::Number,
-            "boolean" => Matcher::Boolean,
-            "object" => Matcher::Object,
-            "array" => Matcher::Array,
-            "null" => Matcher::Null,
-            "present" => Matcher::Present,
-            "absent" => Matcher::Absent,
-            _ => match rest.strip_prefix("regex ") {
-                Some(re) => match regex::Regex::new(re) {
-                    Ok(re) => Matcher::Regex(re),
-                    Err(e) => return Some(Err(format!("invalid `#regex`: {e}"))),
-                },
-                None => {
-                    return Some(Err(format!(
-                        "unknown matcher `{text}` (known: #uuid #datetime #string #number #boolean #object #array #null #present #absent #regex <re>; write `##` for a literal `#`)"
-                    )));
-                }
-            },
-        };
-        Some(Ok(m))
-    }
-
-    /// Checks every matcher string inside an expected body.
-    pub fn validate(expected: &Value) -> Result<(), String> {
-        match expected {
-            Value::String(s) => match Matcher::parse(s) {
-                Some(Err(e)) => Err(e),
-                _ => Ok(()),
-            },
-            Value::Array(items) => items.iter().try_for_each(Matcher::validate),
-            Value::Object(map) => map.values().try_for_each(Matcher::validate),
-            _ => Ok(()),
-        }
-    }
-
-    fn accepts(&self, actual: &Value) -> bool {
-        match self {
-            Matcher::Uuid => actual.as_str().is_some_and(is_uuid),
-            Matcher::DateTime => actual.as_str().is_some_and(is_datetime),
-            Matcher::String => actual.is_string(),
-            Matcher::Number => actual.is_number(),
-            Matcher::Boolean => actual.is_boolean(),
-            Matcher::Object => actual.is_object(),
-            Matcher::Array => actual.is_array(),
-            Matcher::Null => actual.is_null(),
-            Matcher::Present => true,
-            Matcher::Absent => false,
-            Matcher::Regex(re) => match actual {
-                Value::String(s) => re.is_match(s),
-                Value::Number(_) | Value::Bool(_) => re.is_match(&actual.to_string()),
-                _ => false,
-            },
-        }
-    }
-}
-
-/// True for a UUID in its hyphenated text form (any version).
-pub fn is_uuid(s: &str) -> bool {
-    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
-}
-
-/// True for an RFC 3339 date-time (`2024-05-01T12:00:00Z`, fractions and offsets allowed).
-pub fn is_datetime(s: &str) -> bool {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(
-            r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$",
-        )
-        .expect("static regex")
-    });
-    re.is_match(s)
 }
 
 /// Compares a response body with an expected one; an empty list means it matches.
@@ -313,6 +203,7 @@ pub fn restrict_to(expected: &Value, actual: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::matcher::is_datetime;
     use serde_json::json;
 
     fn check(e: Value, a: Value) -> Vec<Mismatch> {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::case::matcher::is_datetime;
 use crate::case::template::Vars;
-use crate::check::body::is_datetime;
 
 /// Keys whose values are timestamps.
 const DATETIME_KEYS: &[&str] = &["created", "lastModified"];

@@ -154,7 +154,7 @@ impl TargetPlan {
 /// Masks the run's secrets (credentials from the environment and the configuration
 /// file, tokens the client fetched) and the `user:pass@` of URLs in `text`.
 pub(super) fn redactor(client: &HttpClient) -> impl Fn(&str) -> String + '_ {
-    move |t: &str| crate::run::secret::strip_userinfo(&client.secrets().redact(t))
+    move |t: &str| crate::secret::strip_userinfo(&client.secrets().redact(t))
 }
 
 /// Help of `--target` for commands that run against one simulation by default.

@@ -7,36 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-use serde_json::{Value, json};
 
 use crate::report::dir::{self, JSON_FILE, JUNIT_FILE, MARKDOWN_FILE, ReportError};
-use crate::run::secret::Secrets;
+use crate::secret::Secrets;
 use crate::sim::client_log::{ClientReport, RuleOutcome, ShownRequest};
-
-/// Version of the client report's JSON shape; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// The JSON document.
-pub fn json_doc(report: &ClientReport, date: &str) -> Value {
-    json!({
-        "format_version": FORMAT_VERSION,
-        "kind": "client",
-        "tool": {"name": "scimcert", "version": env!("CARGO_PKG_VERSION")},
-        "date": date,
-        "api": report.api,
-        "profile": report.profile,
-        "strict_client": report.strict_client,
-        "summary": {
-            "requests": report.requests,
-            "rules": report.rules.len(),
-            "failed": report.with_verdict("fail").count(),
-            "warned": report.with_verdict("warn").count(),
-            "info": report.with_verdict("info").count(),
-            "passed": report.with_verdict("pass").count(),
-        },
-        "rules": report.rules,
-    })
-}
 
 /// The JUnit XML document: one testcase per rule; a `must` breach is a failure citing
 /// the offending requests, the other findings stay visible as messages.
@@ -188,6 +162,16 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
+/// [`write_dir`] in the shape the mock is handed it (`sim::ClientReportOptions`).
+pub fn write_for_mock(
+    dir: &Path,
+    report: &ClientReport,
+    date: &str,
+    secrets: &Secrets,
+) -> Result<Vec<PathBuf>, String> {
+    write_dir(dir, report, date, secrets).map_err(|e| e.to_string())
+}
+
 /// Writes the three files into `dir` (created if missing), secrets masked once more.
 pub fn write_dir(
     dir: &Path,
@@ -196,7 +180,7 @@ pub fn write_dir(
     secrets: &Secrets,
 ) -> Result<Vec<PathBuf>, ReportError> {
     dir::create(dir)?;
-    let mut doc = json_doc(report, date);
+    let mut doc = report.to_json(date);
     secrets.redact_json(&mut doc);
     let json_text = serde_json::to_string_pretty(&doc).map_err(|e| ReportError::Render {
         format: "JSON",

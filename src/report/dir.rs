@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::case::rules::Catalogue;
 use crate::report::{RunInfo, json, junit, markdown};
 use crate::run::CaseReport;
-use crate::run::secret::Secrets;
+use crate::secret::Secrets;
 
 /// JUnit XML file in the report folder.
 pub const JUNIT_FILE: &str = "junit.xml";

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::exchange::HttpRequest;
-use crate::run::secret::Secrets;
+use crate::secret::Secrets;
 use crate::util::encode::url_encode;
 
 /// How the client authenticates itself at the token endpoint (RFC 6749 §2.3.1).

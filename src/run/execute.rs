@@ -16,8 +16,8 @@ use crate::exchange::{HttpRequest, HttpResponse};
 pub use crate::outcome::{CaseReport, Phase, StepReport, TakenSnapshot};
 use crate::outcome::{Failure, Verdict};
 use crate::run::http::{CLEANUP_BACKOFF, HttpClient};
-use crate::run::secret::Secrets;
 use crate::run::target::Target;
+use crate::secret::Secrets;
 
 /// What an optional capture holds when the response has no such value: the body
 /// matcher for "not there".

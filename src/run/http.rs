@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::exchange::{HttpRequest, HttpResponse, TransportError};
 use crate::run::auth::{OAuth2, OAuth2Config};
 use crate::run::rate::{Pacer, RetryPolicy, retry_after};
-use crate::run::secret::Secrets;
+use crate::secret::Secrets;
 use crate::util::{error_chain, install_crypto_provider};
 
 /// Largest response body read; a larger one is an `error` verdict, not a hang. A user,

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::api::{Api, Profile};
-use crate::run::secret::{MASK, Secrets};
+use crate::secret::{MASK, Secrets};
 
 use super::SimRequest;
 use super::client_check::{ClientHistory, ClientLevel, Finding, grade, rules_for};
@@ -215,5 +216,31 @@ impl ClientLog {
             requests: state.requests,
             rules,
         }
+    }
+}
+/// Version of the client report's JSON shape; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+impl ClientReport {
+    /// The JSON document of the report as of `date` (RFC 3339).
+    pub fn to_json(&self, date: &str) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "kind": "client",
+            "tool": {"name": "scimcert", "version": env!("CARGO_PKG_VERSION")},
+            "date": date,
+            "api": self.api,
+            "profile": self.profile,
+            "strict_client": self.strict_client,
+            "summary": {
+                "requests": self.requests,
+                "rules": self.rules.len(),
+                "failed": self.with_verdict("fail").count(),
+                "warned": self.with_verdict("warn").count(),
+                "info": self.with_verdict("info").count(),
+                "passed": self.with_verdict("pass").count(),
+            },
+            "rules": self.rules,
+        })
     }
 }

@@ -22,8 +22,7 @@ use wiremock::http::{HeaderName, HeaderValue};
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::api::{Api, Profile};
-use crate::report::dir::ReportError;
-use crate::run::secret::Secrets;
+use crate::secret::Secrets;
 
 pub mod client_check;
 pub mod client_log;
@@ -139,11 +138,18 @@ pub struct SimOptions {
     pub client_report: Option<ClientReportOptions>,
 }
 
+/// Writes the client report files into a folder; the report layer's job, handed in by
+/// the command that starts the mock (a simulation renders no report format itself).
+pub type ClientReportWriter =
+    fn(&std::path::Path, &client_log::ClientReport, &str, &Secrets) -> Result<Vec<PathBuf>, String>;
+
 /// How the client's requests are graded.
 #[derive(Clone, Debug, Default)]
 pub struct ClientReportOptions {
     /// Folder the report files are written to (on demand and when the mock stops).
     pub dir: Option<PathBuf>,
+    /// What writes them there.
+    pub writer: Option<ClientReportWriter>,
     /// Answer a request that breaks a client MUST with 400 naming the rule.
     pub strict: bool,
 }
@@ -380,16 +386,12 @@ impl Adapter {
     }
 
     /// Writes the client report files, if the mock grades its client into a folder.
-    fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, ReportError>> {
+    fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, String>> {
         let client = self.client.as_ref()?;
         let dir = client.options.dir.as_ref()?;
+        let write = client.options.writer?;
         let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
-        Some(crate::report::client::write_dir(
-            dir,
-            &client.log.report(),
-            &date,
-            &client.secrets,
-        ))
+        Some(write(dir, &client.log.report(), &date, &client.secrets))
     }
 
     /// Answers a request to a control endpoint (outside the API paths).
@@ -427,7 +429,7 @@ impl Adapter {
                 ),
                 Some(client) => {
                     let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
-                    let mut doc = crate::report::client::json_doc(&client.log.report(), &date);
+                    let mut doc = client.log.report().to_json(&date);
                     client.secrets.redact_json(&mut doc);
                     if request.method == "POST" {
                         match self.write_client_report() {
@@ -440,7 +442,7 @@ impl Adapter {
                                 );
                             }
                             Some(Err(error)) => {
-                                return Some(self.handler.error(500, &error.to_string()));
+                                return Some(self.handler.error(500, &error));
                             }
                             None => {}
                         }

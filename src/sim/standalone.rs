@@ -22,7 +22,6 @@ use tokio::task::JoinHandle;
 
 use super::client_log::ClientReport;
 use super::{Adapter, SimError, SimOptions, SimRequest, SimResponse, fault, percent_decode};
-use crate::report::dir::ReportError;
 
 /// A simulation served on its own listener until dropped.
 pub struct StandaloneSimulation {
@@ -67,7 +66,7 @@ impl StandaloneSimulation {
     }
 
     /// Writes the client report files into the configured folder, if there is one.
-    pub fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, ReportError>> {
+    pub fn write_client_report(&self) -> Option<Result<Vec<PathBuf>, String>> {
         self.adapter.write_client_report()
     }
 }

@@ -12,8 +12,8 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::api::Api;
+use crate::case::matcher::{is_datetime, is_uuid};
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
-use crate::check::body::{is_datetime, is_uuid};
 use crate::check::snapshot::is_version;
 use crate::exchange::{self, HttpRequest, HttpResponse, TransportError};
 use crate::run::http::HttpClient;

@@ -4,9 +4,6 @@
 //! The store keeps values under the name the target knows (the MAP target for mapped
 //! ones); clients always see the Fabric name.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::sim::idm::config::{
@@ -15,14 +12,6 @@ use crate::sim::idm::config::{
 
 /// Custom attributes as the target stores them.
 pub type CustomStore = Map<String, Value>;
-
-/// RFC 3339 `date-time` (upper- or lower-case `T`/`Z`, optional fraction).
-static DATE_TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$",
-    )
-    .expect("valid date-time regex")
-});
 
 /// Checks that `name` is a flat custom attribute name (OD-03).
 pub fn check_name(name: &str) -> Result<(), String> {
@@ -166,21 +155,8 @@ fn describe(ty: CustomAttrType) -> &'static str {
     }
 }
 
-/// Is `text` an RFC 3339 date-time with in-range fields?
-pub fn is_date_time(text: &str) -> bool {
-    let Some(caps) = DATE_TIME.captures(text) else {
-        return false;
-    };
-    let field = |i: usize| caps.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
-    let in_range = |i: usize, lo: u32, hi: u32| field(i).is_some_and(|v| (lo..=hi).contains(&v));
-    let offset_ok = caps.get(9).is_none() || (in_range(9, 0, 23) && in_range(10, 0, 59));
-    in_range(2, 1, 12)
-        && in_range(3, 1, 31)
-        && in_range(4, 0, 23)
-        && in_range(5, 0, 59)
-        && in_range(6, 0, 60)
-        && offset_ok
-}
+/// Is `text` an RFC 3339 date-time with in-range fields? (The engine's one check.)
+pub use crate::patch::value::is_date_time;
 
 fn insert_ci(store: &mut CustomStore, name: &str, value: Value) {
     // Same spelling: replaced in place, so the attribute keeps its position.

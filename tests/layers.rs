@@ -1,0 +1,157 @@
+//! The pipeline's one-way rule: a module imports only from layers below its own
+//! (ARCHITECTURE.md). Reads every `crate::<module>` path in `src/` outside test code and
+//! fails on any that points sideways or up.
+
+use std::path::{Path, PathBuf};
+
+/// The layers, lowest first. L0 modules may use one another; above L0 a module uses
+/// only lower layers.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "api", "diag", "exchange", "outcome", "exit", "secret", "util",
+    ],
+    &["patch"],
+    &["case", "sim"],
+    &["check"],
+    &["run"],
+    &["report"],
+    &["plan", "tools"],
+    &["cli"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top module a file of `src/` belongs to (`src/run/http.rs` → `run`).
+fn module_of(src: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(src).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?;
+    Some(first.trim_end_matches(".rs").to_string())
+}
+
+/// The `crate::<module>` paths a source text names, outside its test code (a
+/// `#[cfg(test)]` module runs to the end of the file by this crate's convention), with
+/// their line numbers.
+fn crate_paths(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            break;
+        }
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            let after = &rest[at + "crate::".len()..];
+            let preceded = rest[..at]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            // `crate::{a::X, b}` names several modules at once.
+            let group = after
+                .strip_prefix('{')
+                .map(|g| g.split('}').next().unwrap_or(g));
+            let heads: Vec<&str> = match group {
+                Some(g) => g.split(',').collect(),
+                None => vec![after],
+            };
+            for head in heads {
+                let name: String = head
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !preceded && !name.is_empty() {
+                    out.push((i + 1, name));
+                }
+            }
+            rest = after;
+        }
+    }
+    out
+}
+
+fn back_edges(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in files {
+        let is_tests = file.file_name().is_some_and(|n| n == "tests.rs");
+        let Some(module) = module_of(src, &file) else {
+            continue;
+        };
+        // The crate root and the binary wire everything together.
+        if matches!(module.as_str(), "lib" | "main") || is_tests {
+            continue;
+        }
+        let Some(own) = layer_of(&module) else {
+            problems.push(format!(
+                "{}: module `{module}` has no layer in tests/layers.rs",
+                file.display()
+            ));
+            continue;
+        };
+        let text = std::fs::read_to_string(&file).expect("read source");
+        for (line, used) in crate_paths(&text) {
+            if used == module {
+                continue;
+            }
+            let Some(theirs) = layer_of(&used) else {
+                continue;
+            };
+            let downward = theirs < own || (own == 0 && theirs == 0);
+            if !downward {
+                problems.push(format!(
+                    "{}:{line}: `{module}` (L{own}) uses `crate::{used}` (L{theirs})",
+                    file.display()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_import_points_down_the_layers() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let problems = back_edges(&src);
+    assert!(
+        problems.is_empty(),
+        "{} import(s) against the layer order:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn a_back_edge_is_caught() {
+    let dir = std::env::temp_dir().join(format!("scimcert-layers-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("check")).expect("temp src");
+    std::fs::write(
+        dir.join("check/mod.rs"),
+        "use crate::outcome::Verdict;\nuse crate::run::HttpClient;\n#[cfg(test)]\nmod tests { use crate::cli::Cli; }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("case.rs"),
+        "use crate::{api::Api, sim::Simulation};\n",
+    )
+    .expect("write");
+    let problems = back_edges(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("`case` (L2) uses `crate::sim` (L2)"));
+    assert!(problems[1].contains("`check` (L3) uses `crate::run` (L4)"));
+}
