@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::attr::AttrPath;
 use crate::error::{PatchError, ScimType};
-use crate::path::AttrPath;
 use crate::schema::{AttrDef, AttrType, Schema};
 use crate::value::{find_key, is_unassigned};
 

@@ -42,6 +42,7 @@
 //! ```
 
 pub mod apply;
+pub mod attr;
 pub mod error;
 pub mod filter;
 pub mod leniency;

@@ -2,19 +2,9 @@
 
 use std::fmt;
 
+pub use crate::attr::AttrPath;
 use crate::error::{PatchError, ScimType};
 use crate::filter::{Filter, Parser, check_length};
-
-/// `attrPath = [URI ":"] ATTRNAME *1subAttr`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttrPath {
-    /// Schema URN prefix, as written.
-    pub urn: Option<String>,
-    /// Attribute name, as written.
-    pub name: String,
-    /// Sub-attribute name, as written.
-    pub sub: Option<String>,
-}
 
 /// `PATH = attrPath / valuePath [subAttr]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,19 +39,6 @@ pub fn parse_path(input: &str) -> Result<Path, PatchError> {
         return Err(parser.error(ScimType::InvalidPath, "unexpected character"));
     }
     Ok(path)
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(urn) = &self.urn {
-            write!(f, "{urn}:")?;
-        }
-        f.write_str(&self.name)?;
-        if let Some(sub) = &self.sub {
-            write!(f, ".{sub}")?;
-        }
-        Ok(())
-    }
 }
 
 impl fmt::Display for Path {

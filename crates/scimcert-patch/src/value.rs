@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{PatchError, ScimType};
 use crate::leniency::Leniency;
-use crate::schema::{AttrDef, AttrType};
+use crate::schema::{AttrDef, AttrType, Mutability, Schema};
 
 /// The key of `obj` equal to `name` ignoring ASCII case (attribute names are
 /// case-insensitive, RFC 7643 §2.1).
@@ -181,6 +181,151 @@ pub fn drop_nulls(value: Value) -> Value {
                 .into_iter()
                 .map(drop_nulls)
                 .filter(|v| !is_unassigned(v))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+impl Schema {
+    /// Validates a whole resource for POST/PUT: types, required attributes, unknown
+    /// attributes; `readOnly` attributes given by the client are ignored (stripped).
+    /// Returns the cleaned resource or a 400 (`invalidValue`/`invalidSyntax`).
+    pub fn validate_resource(&self, resource: &Value) -> Result<Value, crate::PatchError> {
+        let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
+        let Some(body) = resource.as_object() else {
+            return Err(PatchError::bad_request(
+                ScimType::InvalidSyntax,
+                "the resource must be a JSON object",
+            ));
+        };
+        let mut out = Map::new();
+        let mut core = Map::new();
+        let mut extensions_present: Vec<String> = Vec::new();
+        for (key, value) in body {
+            if key.eq_ignore_ascii_case("schemas") {
+                let urns = value
+                    .as_array()
+                    .filter(|a| a.iter().all(Value::is_string))
+                    .ok_or_else(|| invalid("schemas must be an array of URN strings".into()))?;
+                for urn in urns.iter().filter_map(Value::as_str) {
+                    if self.attributes_of(urn).is_none() {
+                        return Err(invalid(format!("schemas lists the unknown schema `{urn}`")));
+                    }
+                }
+                continue;
+            }
+            if let Some(ext) = self.extension_urn(key) {
+                let defs = self.attributes_of(ext).expect("extension_urn found it");
+                if value.is_null() {
+                    continue;
+                }
+                let obj = value
+                    .as_object()
+                    .ok_or_else(|| invalid(format!("{ext} must be an object of attributes")))?;
+                let cleaned = validate_attributes(obj, defs, ext)?;
+                if !cleaned.is_empty() {
+                    extensions_present.push(ext.to_string());
+                    out.insert(ext.to_string(), Value::Object(cleaned));
+                }
+                continue;
+            }
+            core.insert(key.clone(), value.clone());
+        }
+        out.extend(validate_attributes(&core, &self.core, &self.core_urn)?);
+        let mut schemas = vec![Value::String(self.core_urn.clone())];
+        schemas.extend(extensions_present.into_iter().map(Value::String));
+        let mut ordered = Map::new();
+        ordered.insert("schemas".into(), Value::Array(schemas));
+        let (core_part, ext_part): (Vec<_>, Vec<_>) = out
+            .into_iter()
+            .partition(|(k, _)| self.extension_urn(k).is_none());
+        ordered.extend(core_part);
+        ordered.extend(ext_part);
+        match ordered.get("userName") {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            _ => {
+                return Err(invalid(
+                    "userName is required and must be a non-empty string".into(),
+                ));
+            }
+        }
+        Ok(Value::Object(ordered))
+    }
+}
+
+/// Validates the attributes of one schema (core or one extension) for POST/PUT.
+fn validate_attributes(
+    obj: &Map<String, Value>,
+    defs: &[AttrDef],
+    urn: &str,
+) -> Result<Map<String, Value>, PatchError> {
+    let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
+    let mut out = Map::new();
+    for (key, value) in obj {
+        let def = defs
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(key))
+            .ok_or_else(|| invalid(format!("`{key}` is not an attribute of {urn}")))?;
+        if def.mutability == Mutability::ReadOnly || is_unassigned(value) {
+            continue;
+        }
+        let checked =
+            check_value(def, value, &Leniency::strict()).map_err(|e| invalid(e.detail))?;
+        let cleaned = strip_read_only(def, checked);
+        if is_unassigned(&cleaned) {
+            continue;
+        }
+        if def.multi_valued && def.sub("primary").is_some() {
+            let primaries = cleaned
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|e| e.get("primary") == Some(&Value::Bool(true)))
+                        .count()
+                })
+                .unwrap_or(0);
+            if primaries > 1 {
+                return Err(invalid(format!(
+                    "{}: primary true MUST appear no more than once",
+                    def.name
+                )));
+            }
+        }
+        out.insert(def.name.clone(), cleaned);
+    }
+    for def in defs.iter().filter(|d| d.required) {
+        if find_key(&out, &def.name).is_none() {
+            return Err(invalid(format!("{} is required", def.name)));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes readOnly sub-attributes and nulls from a checked value.
+fn strip_read_only(def: &AttrDef, value: Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| strip_read_only_single(def, v))
+                .filter(|v| !is_unassigned(v))
+                .collect(),
+        ),
+        other => strip_read_only_single(def, other),
+    }
+}
+
+fn strip_read_only_single(def: &AttrDef, value: Value) -> Value {
+    match value {
+        Value::Object(obj) if def.ty == AttrType::Complex => Value::Object(
+            obj.into_iter()
+                .filter(|(k, v)| {
+                    !v.is_null()
+                        && def
+                            .sub(k)
+                            .is_some_and(|s| s.mutability != Mutability::ReadOnly)
+                })
                 .collect(),
         ),
         other => other,
