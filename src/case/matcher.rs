@@ -107,9 +107,10 @@ pub fn is_uuid(s: &str) -> bool {
 /// True for an RFC 3339 date-time (`2024-05-01T12:00:00Z`, fractions and offsets allowed).
 pub use crate::patch::value::is_date_time as is_datetime;
 
-/// `#regex` patterns compile once per process: a matcher is read for every value it is
-/// compared with (templates may make one at run time), and `any_order` backtracks.
-fn compiled(pattern: &str) -> Result<regex::Regex, regex::Error> {
+/// A regular expression compiled once per process (`#regex` matchers and header
+/// `matches:`): a matcher is read for every value it is compared with (templates may make
+/// one at run time), and `any_order` backtracks.
+pub fn compiled(pattern: &str) -> Result<regex::Regex, regex::Error> {
     static CACHE: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<String, regex::Regex>>,
     > = std::sync::OnceLock::new();

@@ -28,78 +28,23 @@ pub struct CheckContext<'a> {
     pub schemas: &'a SchemaRegistry,
 }
 
-/// Checks `resp` against `expect`; failures are graded at `level`.
+/// Checks `resp` against `expect`; failures are graded at `level`. Each kind of
+/// expectation has its own check below; a 204 the step accepts skips those about
+/// content.
 pub fn check_response(
     expect: &Expect,
     level: Level,
     resp: &HttpResponse,
     ctx: &CheckContext<'_>,
 ) -> Vec<Failure> {
-    let grade = Verdict::for_failed(level);
-    let mut out = Vec::new();
-    let fail = |pos: Pos, what: &str, message: String| Failure {
-        grade,
-        line_text: ctx.case.line_text(pos.line),
-        pos,
-        what: what.to_string(),
-        message,
-        mismatches: Vec::new(),
-        diff: None,
+    let check = Checker {
+        grade: Verdict::for_failed(level),
+        resp,
+        ctx,
     };
-    if let Some(status) = &expect.status {
-        let codes = status.value.codes();
-        if !codes.contains(&resp.status) {
-            let want = codes
-                .iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(" or ");
-            out.push(fail(
-                ctx.case.pos(status.referenced),
-                "status",
-                format!("expected status {want}, got {}", resp.status),
-            ));
-        }
-    }
-    for (name, h) in &expect.headers {
-        let pos = ctx.case.pos(h.referenced);
-        let what = format!("header {name}");
-        let actual = resp.header(name);
-        let e = &h.value;
-        match (e.present, actual) {
-            (Some(false), Some(v)) => out.push(fail(
-                pos.clone(),
-                &what,
-                format!("expected no {name} header, got `{v}`"),
-            )),
-            (Some(true), None) => out.push(fail(
-                pos.clone(),
-                &what,
-                format!("expected a {name} header, got none"),
-            )),
-            _ => {}
-        }
-        if let Some(eq) = &e.equals {
-            let want = template::render(eq, ctx.vars).unwrap_or_else(|_| eq.clone());
-            if actual != Some(want.as_str()) {
-                out.push(fail(
-                    pos.clone(),
-                    &what,
-                    format!("expected {name}: `{want}`, got {}", shown(actual)),
-                ));
-            }
-        }
-        if let Some(re) = &e.matches {
-            let ok = regex::Regex::new(re).is_ok_and(|r| actual.is_some_and(|v| r.is_match(v)));
-            if !ok {
-                out.push(fail(
-                    pos,
-                    &what,
-                    format!("expected {name} matching /{re}/, got {}", shown(actual)),
-                ));
-            }
-        }
-    }
+    let mut out = Vec::new();
+    check.status(expect, &mut out);
+    check.headers(expect, &mut out);
     // A 204 the case accepts has no content by definition (RFC 9110 §15.3.5), so the
     // expectations about content cannot apply to it: the RFC lets a server answer a
     // PATCH with 200 and the resource or with 204, and neither may be penalised.
@@ -112,75 +57,171 @@ pub fn check_response(
     if accepted_no_content {
         return out;
     }
-    if let Some(body) = &expect.body {
-        let pos = ctx.case.pos(body.referenced);
-        match template::render_value(&body.value, ctx.vars) {
-            Err(name) => out.push(fail(pos, "body", format!("variable `{name}` has no value"))),
-            Ok(expected) => {
-                let opts = MatchOptions {
-                    strict: expect.strict,
-                    any_order: expect.any_order,
-                };
-                let mismatches = match_body(&expected, resp.json.as_ref(), opts);
-                if !mismatches.is_empty() {
-                    let mut f = fail(pos, "body", body_summary(&mismatches, resp));
-                    f.diff = resp.json.as_ref().map(|actual| {
-                        let shown = if expect.strict {
-                            actual.clone()
-                        } else {
-                            body::restrict_to(&expected, actual)
-                        };
-                        unified_diff(&expected, &shown)
-                    });
-                    f.mismatches = mismatches;
-                    out.push(f);
+    check.body(expect, &mut out);
+    check.schema(expect, &mut out);
+    out
+}
+
+/// One response under check, and how its failures are graded.
+struct Checker<'a> {
+    grade: Verdict,
+    resp: &'a HttpResponse,
+    ctx: &'a CheckContext<'a>,
+}
+
+impl Checker<'_> {
+    fn fail(&self, pos: Pos, what: &str, message: String) -> Failure {
+        Failure {
+            grade: self.grade,
+            line_text: self.ctx.case.line_text(pos.line),
+            pos,
+            what: what.to_string(),
+            message,
+            mismatches: Vec::new(),
+            diff: None,
+        }
+    }
+
+    fn status(&self, expect: &Expect, out: &mut Vec<Failure>) {
+        let Some(status) = &expect.status else {
+            return;
+        };
+        let codes = status.value.codes();
+        if !codes.contains(&self.resp.status) {
+            let want = codes
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ");
+            out.push(self.fail(
+                self.ctx.case.pos(status.referenced),
+                "status",
+                format!("expected status {want}, got {}", self.resp.status),
+            ));
+        }
+    }
+
+    fn headers(&self, expect: &Expect, out: &mut Vec<Failure>) {
+        for (name, h) in &expect.headers {
+            let pos = self.ctx.case.pos(h.referenced);
+            let what = format!("header {name}");
+            let actual = self.resp.header(name);
+            let e = &h.value;
+            match (e.present, actual) {
+                (Some(false), Some(v)) => out.push(self.fail(
+                    pos.clone(),
+                    &what,
+                    format!("expected no {name} header, got `{v}`"),
+                )),
+                (Some(true), None) => out.push(self.fail(
+                    pos.clone(),
+                    &what,
+                    format!("expected a {name} header, got none"),
+                )),
+                _ => {}
+            }
+            if let Some(eq) = &e.equals {
+                let want = template::render(eq, self.ctx.vars).unwrap_or_else(|_| eq.clone());
+                if actual != Some(want.as_str()) {
+                    out.push(self.fail(
+                        pos.clone(),
+                        &what,
+                        format!("expected {name}: `{want}`, got {}", shown(actual)),
+                    ));
+                }
+            }
+            if let Some(re) = &e.matches {
+                let ok = crate::case::matcher::compiled(re)
+                    .is_ok_and(|r| actual.is_some_and(|v| r.is_match(v)));
+                if !ok {
+                    out.push(self.fail(
+                        pos,
+                        &what,
+                        format!("expected {name} matching /{re}/, got {}", shown(actual)),
+                    ));
                 }
             }
         }
     }
-    if expect.schema.is_none() {
-        let implied = resp.json.as_ref().and_then(|json| {
-            schema::default_schema(ctx.case.case.api, resp.status, json).map(|n| (n, json))
-        });
-        if let Some((name, json)) = implied.filter(|(n, _)| ctx.schemas.contains(n)) {
-            let violations = ctx.schemas.violations(name, json);
-            if !violations.is_empty() {
-                let mut f = fail(
-                    ctx.case.pos(ctx.case.case.id.referenced),
-                    &format!("schema {name} (implied by status {})", resp.status),
-                    format!("body violates schema `{name}`"),
-                );
-                // The case's rule is about something else: a shape problem warns.
-                f.grade = Verdict::Warn;
-                f.mismatches = schema_mismatches(violations);
-                out.push(f);
+
+    fn body(&self, expect: &Expect, out: &mut Vec<Failure>) {
+        let Some(body) = &expect.body else {
+            return;
+        };
+        let pos = self.ctx.case.pos(body.referenced);
+        let expected = match template::render_value(&body.value, self.ctx.vars) {
+            Ok(expected) => expected,
+            Err(name) => {
+                out.push(self.fail(pos, "body", format!("variable `{name}` has no value")));
+                return;
             }
+        };
+        let opts = MatchOptions {
+            strict: expect.strict,
+            any_order: expect.any_order,
+        };
+        let actual = self.resp.json.as_ref();
+        let mismatches = match_body(&expected, actual, opts);
+        if mismatches.is_empty() {
+            return;
         }
+        let mut f = self.fail(pos, "body", body_summary(&mismatches, self.resp));
+        f.diff = actual.map(|actual| {
+            let shown = if expect.strict {
+                actual.clone()
+            } else {
+                body::restrict_to(&expected, actual)
+            };
+            unified_diff(&expected, &shown)
+        });
+        f.mismatches = mismatches;
+        out.push(f);
     }
-    if let Some(schema) = &expect.schema {
-        let pos = ctx.case.pos(schema.referenced);
-        let what = format!("schema {}", schema.value);
-        match &resp.json {
-            None => out.push(fail(
-                pos,
-                &what,
-                "expected a JSON body to validate, got none".into(),
-            )),
-            Some(json) => {
-                let violations = ctx.schemas.violations(&schema.value, json);
+
+    /// The schema the case names, or else the one the status implies (graded `warn`:
+    /// the case's rule is about something else).
+    fn schema(&self, expect: &Expect, out: &mut Vec<Failure>) {
+        let ctx = self.ctx;
+        let Some(schema) = &expect.schema else {
+            let implied = self.resp.json.as_ref().and_then(|json| {
+                schema::default_schema(ctx.case.case.api, self.resp.status, json).map(|n| (n, json))
+            });
+            if let Some((name, json)) = implied.filter(|(n, _)| ctx.schemas.contains(n)) {
+                let violations = ctx.schemas.violations(name, json);
                 if !violations.is_empty() {
-                    let mut f = fail(
-                        pos,
-                        &what,
-                        format!("body violates schema `{}`", schema.value),
+                    let mut f = self.fail(
+                        ctx.case.pos(ctx.case.case.id.referenced),
+                        &format!("schema {name} (implied by status {})", self.resp.status),
+                        format!("body violates schema `{name}`"),
                     );
+                    f.grade = Verdict::Warn;
                     f.mismatches = schema_mismatches(violations);
                     out.push(f);
                 }
             }
+            return;
+        };
+        let pos = ctx.case.pos(schema.referenced);
+        let what = format!("schema {}", schema.value);
+        let Some(json) = &self.resp.json else {
+            out.push(self.fail(
+                pos,
+                &what,
+                "expected a JSON body to validate, got none".into(),
+            ));
+            return;
+        };
+        let violations = ctx.schemas.violations(&schema.value, json);
+        if !violations.is_empty() {
+            let mut f = self.fail(
+                pos,
+                &what,
+                format!("body violates schema `{}`", schema.value),
+            );
+            f.mismatches = schema_mismatches(violations);
+            out.push(f);
         }
     }
-    out
 }
 
 fn schema_mismatches(violations: Vec<String>) -> Vec<Mismatch> {

@@ -185,10 +185,10 @@ impl Cancel {
     }
 }
 
-/// Runs one case against one target.
+/// Runs one case against one target: setup, then the steps (unless setup failed),
+/// then cleanup (always).
 pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> CaseReport {
     let started = Instant::now();
-    let case = &lc.case;
     let mut report = start_report(lc, target);
     if ctx.cancel.is_cancelled() {
         report.verdict = Verdict::Skip;
@@ -203,121 +203,18 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
     let mut vars: Vars = target.vars.clone();
     vars.insert("run_id".into(), ctx.run_id.clone());
     vars.insert("uuid".into(), uuid::Uuid::new_v4().to_string());
-
-    let mut stopped = false;
-    for (i, step) in case.setup.iter().enumerate() {
-        let sr = run_step(
-            lc,
-            target,
-            ctx,
-            step,
-            Phase::Setup,
-            i + 1,
-            &mut vars,
-            Some(&step.expect),
-            Level::Must,
-        )
-        .await;
-        let problem = sr
-            .error
-            .clone()
-            .or_else(|| sr.failures.first().map(|f| f.message.clone()));
-        report.steps.push(sr);
-        if let Some(p) = problem {
-            report.verdict = Verdict::Error;
-            report.reason = Some(format!(
-                "setup {} did not succeed, so no verdict is possible: {p}",
-                i + 1
-            ));
-            stopped = true;
-            break;
-        }
+    let mut run = CaseRun {
+        lc,
+        target,
+        ctx,
+        vars,
+        report,
+    };
+    if run.setup().await {
+        run.steps().await;
     }
-    if !stopped {
-        for (i, step) in case.steps.iter().enumerate() {
-            if ctx.cancel.is_cancelled() {
-                report.verdict = report.verdict.worst(Verdict::Skip);
-                report.reason.get_or_insert_with(|| "interrupted".into());
-                break;
-            }
-            let expect = step
-                .expect_profile
-                .get(&target.profile)
-                .unwrap_or(&step.expect);
-            let mut sr = run_step(
-                lc,
-                target,
-                ctx,
-                step,
-                Phase::Step,
-                i + 1,
-                &mut vars,
-                Some(expect),
-                case.level.value,
-            )
-            .await;
-            // A server that took the lenient branch of a MAY is not held to the SHOULDs
-            // of the strict one (the scimType of an error it did not return).
-            let lenient = sr.failures.iter().any(|f| f.grade == Verdict::Pass);
-            if sr.error.is_none()
-                && !lenient
-                && let (Some(should), Some(resp)) = (&step.should, &sr.response)
-            {
-                let cctx = CheckContext {
-                    case: lc,
-                    vars: &vars,
-                    schemas: &ctx.schemas,
-                };
-                sr.failures
-                    .extend(check::check_response(should, Level::Should, resp, &cctx));
-            }
-            let error = sr.error.clone();
-            let worst = sr
-                .failures
-                .iter()
-                .map(|f| f.grade)
-                .fold(Verdict::Pass, Verdict::worst);
-            if report.reason.is_none() {
-                report.reason = sr
-                    .failures
-                    .first()
-                    .map(|f| format!("{}: {}", sr.label(), f.message));
-            }
-            report.steps.push(sr);
-            if let Some(e) = error {
-                report.verdict = Verdict::Error;
-                report.reason = Some(format!("step {}: {e}", i + 1));
-                break;
-            }
-            report.verdict = report.verdict.worst(worst);
-            if worst == Verdict::Fail {
-                break;
-            }
-        }
-    }
-    for (i, step) in case.cleanup.iter().enumerate() {
-        if ctx.keep {
-            break;
-        }
-        let missing = step_missing_var(step, &vars);
-        if missing.is_some() {
-            // A capture from a failed setup is missing: nothing to clean up.
-            continue;
-        }
-        let sr = run_step(
-            lc,
-            target,
-            ctx,
-            step,
-            Phase::Cleanup,
-            i + 1,
-            &mut vars,
-            None,
-            Level::Must,
-        )
-        .await;
-        report.steps.push(sr);
-    }
+    run.cleanup().await;
+    let mut report = run.report;
     if report.verdict == Verdict::Pass {
         // Only MAY expectations can have failed: say which branch the server took.
         let note = report.failures().next().map(|(step, f)| {
@@ -331,6 +228,300 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
     }
     report.duration_ms = started.elapsed().as_millis();
     report
+}
+
+/// One case running against one target: what each of its steps needs, and its report
+/// so far.
+struct CaseRun<'a> {
+    lc: &'a LoadedCase,
+    target: &'a Target,
+    ctx: &'a RunContext,
+    vars: Vars,
+    report: CaseReport,
+}
+
+/// A step about to run: where it stands and how its failures are graded.
+struct StepAt<'s> {
+    step: &'s Step,
+    phase: Phase,
+    index: usize,
+    /// `None` for cleanup, whose answers are not graded.
+    expect: Option<&'s Expect>,
+    level: Level,
+}
+
+impl CaseRun<'_> {
+    /// Runs the setup steps; false (and an `error` verdict) when one did not succeed.
+    async fn setup(&mut self) -> bool {
+        for (i, step) in self.lc.case.setup.iter().enumerate() {
+            let at = StepAt {
+                step,
+                phase: Phase::Setup,
+                index: i + 1,
+                expect: Some(&step.expect),
+                level: Level::Must,
+            };
+            let sr = self.step(at).await;
+            let problem = sr
+                .error
+                .clone()
+                .or_else(|| sr.failures.first().map(|f| f.message.clone()));
+            self.report.steps.push(sr);
+            if let Some(p) = problem {
+                self.report.verdict = Verdict::Error;
+                self.report.reason = Some(format!(
+                    "setup {} did not succeed, so no verdict is possible: {p}",
+                    i + 1
+                ));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs the steps under test, until one fails a MUST or cannot be sent.
+    async fn steps(&mut self) {
+        let (case, ctx) = (&self.lc.case, self.ctx);
+        for (i, step) in case.steps.iter().enumerate() {
+            if ctx.cancel.is_cancelled() {
+                self.report.verdict = self.report.verdict.worst(Verdict::Skip);
+                self.report
+                    .reason
+                    .get_or_insert_with(|| "interrupted".into());
+                break;
+            }
+            let at = StepAt {
+                step,
+                phase: Phase::Step,
+                index: i + 1,
+                expect: Some(
+                    step.expect_profile
+                        .get(&self.target.profile)
+                        .unwrap_or(&step.expect),
+                ),
+                level: case.level.value,
+            };
+            let mut sr = self.step(at).await;
+            // A server that took the lenient branch of a MAY is not held to the SHOULDs
+            // of the strict one (the scimType of an error it did not return).
+            let lenient = sr.failures.iter().any(|f| f.grade == Verdict::Pass);
+            if sr.error.is_none()
+                && !lenient
+                && let (Some(should), Some(resp)) = (&step.should, &sr.response)
+            {
+                let cctx = CheckContext {
+                    case: self.lc,
+                    vars: &self.vars,
+                    schemas: &ctx.schemas,
+                };
+                sr.failures
+                    .extend(check::check_response(should, Level::Should, resp, &cctx));
+            }
+            let error = sr.error.clone();
+            let worst = sr
+                .failures
+                .iter()
+                .map(|f| f.grade)
+                .fold(Verdict::Pass, Verdict::worst);
+            if self.report.reason.is_none() {
+                self.report.reason = sr
+                    .failures
+                    .first()
+                    .map(|f| format!("{}: {}", sr.label(), f.message));
+            }
+            self.report.steps.push(sr);
+            if let Some(e) = error {
+                self.report.verdict = Verdict::Error;
+                self.report.reason = Some(format!("step {}: {e}", i + 1));
+                break;
+            }
+            self.report.verdict = self.report.verdict.worst(worst);
+            if worst == Verdict::Fail {
+                break;
+            }
+        }
+    }
+
+    /// Runs the cleanup steps whose variables exist (unless `--keep`).
+    async fn cleanup(&mut self) {
+        if self.ctx.keep {
+            return;
+        }
+        for (i, step) in self.lc.case.cleanup.iter().enumerate() {
+            if step_missing_var(step, &self.vars).is_some() {
+                // A capture from a failed setup is missing: nothing to clean up.
+                continue;
+            }
+            let at = StepAt {
+                step,
+                phase: Phase::Cleanup,
+                index: i + 1,
+                expect: None,
+                level: Level::Must,
+            };
+            let sr = self.step(at).await;
+            self.report.steps.push(sr);
+        }
+    }
+
+    /// Sends one step's request and checks its response: captures, expectations,
+    /// snapshot. Secrets are masked here, in the record of the exchange, so nothing
+    /// downstream (console, reports, snapshots, repros) ever holds one.
+    async fn step(&mut self, at: StepAt<'_>) -> StepReport {
+        let (lc, ctx) = (self.lc, self.ctx);
+        let unsent = HttpRequest {
+            method: at.step.request.method.value.clone(),
+            url: String::new(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let mut sr = StepReport::new(at.phase, at.index, at.step.name.clone(), unsent);
+        let secrets = ctx.client.secrets();
+        let req = match build_request(lc, self.target, at.step, &self.vars) {
+            Ok(r) => r,
+            Err(e) => {
+                sr.error = Some(secrets.redact(&e));
+                return sr;
+            }
+        };
+        sr.request = secrets.redact_request(&req);
+        // A cleanup that fails leaves a user behind: it is worth a few tries.
+        let backoff: &[Duration] = if at.phase == Phase::Cleanup {
+            &CLEANUP_BACKOFF
+        } else {
+            &[]
+        };
+        let sent = ctx.client.send_noted(&req, backoff, &mut sr.notes).await;
+        sr.notes = sr.notes.iter().map(|n| secrets.redact(n)).collect();
+        let mut resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                sr.error = Some(secrets.redact(&e.to_string()));
+                return sr;
+            }
+        };
+        let capture_failures = self.capture(at.step, at.level, &resp);
+        if let Some(expect) = at.expect {
+            let cctx = CheckContext {
+                case: lc,
+                vars: &self.vars,
+                schemas: &ctx.schemas,
+            };
+            sr.failures = check::check_response(expect, at.level, &resp, &cctx);
+            if at.level == Level::May && resp.status >= 500 {
+                // The RFC's MAY offers a strict and a lenient answer; a server error is
+                // neither, so it warns instead of passing with a note.
+                for f in sr.failures.iter_mut().filter(|f| f.grade == Verdict::Pass) {
+                    f.grade = Verdict::Warn;
+                    f.message = format!(
+                        "{} (a {} answer is neither branch the RFC allows)",
+                        f.message, resp.status
+                    );
+                }
+            }
+            if let Some(spec) = &expect.snapshot
+                && !matches!(spec, SnapshotSpec::Enabled(false))
+            {
+                self.take_snapshot(spec, &at, &resp, &mut sr);
+            }
+        }
+        sr.failures.extend(capture_failures);
+        redact_failures(secrets, &mut sr.failures);
+        secrets.redact_response(&mut resp);
+        sr.response = Some(resp);
+        sr
+    }
+
+    /// Stores the step's captures in the variables; a value the response lacks is a
+    /// failure, unless the capture is optional.
+    fn capture(&mut self, step: &Step, level: Level, resp: &HttpResponse) -> Vec<Failure> {
+        let lc = self.lc;
+        let mut failures = Vec::new();
+        for (name, cap) in &step.capture {
+            let value = match (&cap.value.body, &cap.value.header) {
+                (Some(ptr), _) => resp
+                    .json
+                    .as_ref()
+                    .and_then(|j| j.pointer(ptr))
+                    .map(value_text),
+                (None, Some(h)) => resp.header(h).map(str::to_string),
+                (None, None) => None,
+            };
+            match value {
+                Some(v) => {
+                    self.vars.insert(name.clone(), v);
+                }
+                // The server may leave an optional value out; expectations that use the
+                // variable then require it to stay out.
+                None if cap.value.optional => {
+                    self.vars.insert(name.clone(), ABSENT.into());
+                }
+                None => failures.push(Failure {
+                    grade: Verdict::for_failed(level),
+                    pos: lc.pos(cap.referenced),
+                    line_text: lc.line_text(cap.referenced.line()),
+                    what: format!("capture {name}"),
+                    message: format!("cannot capture `{name}`: the response has no such value"),
+                    mismatches: Vec::new(),
+                    diff: None,
+                }),
+            }
+        }
+        failures
+    }
+
+    /// Renders the step's snapshot and, with a snapshot folder, compares it.
+    fn take_snapshot(
+        &self,
+        spec: &SnapshotSpec,
+        at: &StepAt<'_>,
+        resp: &HttpResponse,
+        sr: &mut StepReport,
+    ) {
+        let (lc, target, ctx) = (self.lc, self.target, self.ctx);
+        let name = snapshot_name(lc, target.profile, at.phase, at.index, spec);
+        let mut redact_vars = self.vars.clone();
+        for builtin in ["tenant", "readonly_token"] {
+            redact_vars.remove(builtin);
+        }
+        let content = ctx.client.secrets().redact(&snapshot::render(
+            resp.status,
+            resp.header("etag"),
+            resp.json.as_ref(),
+            &target.base_url,
+            &redact_vars,
+        ));
+        if let SnapshotMode::Dir(dir) = &ctx.snapshots {
+            let problem = match dir.check(&name, &content) {
+                Ok(SnapshotOutcome::Matched | SnapshotOutcome::Recorded(_)) => None,
+                Ok(SnapshotOutcome::Changed { old, new_path }) => Some((
+                    format!(
+                        "snapshot `{name}` changed (new version in {})",
+                        new_path.display()
+                    ),
+                    Some(
+                        similar::TextDiff::from_lines(&old, &content)
+                            .unified_diff()
+                            .header("snapshot", "actual")
+                            .to_string(),
+                    ),
+                )),
+                Err(e) => Some((format!("snapshot `{name}` cannot be stored: {e}"), None)),
+            };
+            if let Some((message, diff)) = problem {
+                sr.failures.push(Failure {
+                    grade: Verdict::for_failed(at.level),
+                    pos: lc.pos(lc.case.id.referenced),
+                    line_text: lc.line_text(lc.case.id.referenced.line()),
+                    what: "snapshot".into(),
+                    message,
+                    mismatches: Vec::new(),
+                    diff,
+                });
+            }
+        }
+        sr.snapshot = Some(TakenSnapshot { name, content });
+    }
 }
 
 fn step_missing_var(step: &Step, vars: &Vars) -> Option<String> {
@@ -398,115 +589,6 @@ pub fn build_request(
     Ok(req)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_step(
-    lc: &LoadedCase,
-    target: &Target,
-    ctx: &RunContext,
-    step: &Step,
-    phase: Phase,
-    index: usize,
-    vars: &mut Vars,
-    expect: Option<&Expect>,
-    level: Level,
-) -> StepReport {
-    let unsent = HttpRequest {
-        method: step.request.method.value.clone(),
-        url: String::new(),
-        headers: Vec::new(),
-        body: None,
-    };
-    let mut sr = StepReport::new(phase, index, step.name.clone(), unsent);
-    // Secrets are masked here, in the record of the exchange, so nothing downstream
-    // (console, reports, snapshots, repros) ever holds one.
-    let secrets = ctx.client.secrets();
-    let req = match build_request(lc, target, step, vars) {
-        Ok(r) => r,
-        Err(e) => {
-            sr.error = Some(secrets.redact(&e));
-            return sr;
-        }
-    };
-    sr.request = secrets.redact_request(&req);
-    // A cleanup that fails leaves a user behind: it is worth a few tries.
-    let backoff: &[Duration] = if phase == Phase::Cleanup {
-        &CLEANUP_BACKOFF
-    } else {
-        &[]
-    };
-    let sent = ctx.client.send_noted(&req, backoff, &mut sr.notes).await;
-    sr.notes = sr.notes.iter().map(|n| secrets.redact(n)).collect();
-    let mut resp = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            sr.error = Some(secrets.redact(&e.to_string()));
-            return sr;
-        }
-    };
-    let mut capture_failures = Vec::new();
-    for (name, cap) in &step.capture {
-        let value = match (&cap.value.body, &cap.value.header) {
-            (Some(ptr), _) => resp
-                .json
-                .as_ref()
-                .and_then(|j| j.pointer(ptr))
-                .map(value_text),
-            (None, Some(h)) => resp.header(h).map(str::to_string),
-            (None, None) => None,
-        };
-        match value {
-            Some(v) => {
-                vars.insert(name.clone(), v);
-            }
-            // The server may leave an optional value out; expectations that use the
-            // variable then require it to stay out.
-            None if cap.value.optional => {
-                vars.insert(name.clone(), ABSENT.into());
-            }
-            None => capture_failures.push(Failure {
-                grade: Verdict::for_failed(level),
-                pos: lc.pos(cap.referenced),
-                line_text: lc.line_text(cap.referenced.line()),
-                what: format!("capture {name}"),
-                message: format!("cannot capture `{name}`: the response has no such value"),
-                mismatches: Vec::new(),
-                diff: None,
-            }),
-        }
-    }
-    if let Some(expect) = expect {
-        let cctx = CheckContext {
-            case: lc,
-            vars,
-            schemas: &ctx.schemas,
-        };
-        sr.failures = check::check_response(expect, level, &resp, &cctx);
-        if level == Level::May && resp.status >= 500 {
-            // The RFC's MAY offers a strict and a lenient answer; a server error is
-            // neither, so it warns instead of passing with a note.
-            for f in sr.failures.iter_mut().filter(|f| f.grade == Verdict::Pass) {
-                f.grade = Verdict::Warn;
-                f.message = format!(
-                    "{} (a {} answer is neither branch the RFC allows)",
-                    f.message, resp.status
-                );
-            }
-        }
-        if let Some(spec) = &expect.snapshot
-            && !matches!(spec, SnapshotSpec::Enabled(false))
-        {
-            take_snapshot(
-                lc, target, ctx, spec, phase, index, level, &resp, vars, &mut sr,
-            );
-        }
-    }
-    sr.failures.extend(capture_failures);
-    redact_failures(secrets, &mut sr.failures);
-    secrets.redact_response(&mut resp);
-    sr.response = Some(resp);
-    sr
-}
-
 /// Masks secrets in what a step's checks found (they quote the response).
 fn redact_failures(secrets: &Secrets, failures: &mut [Failure]) {
     if secrets.is_empty() {
@@ -522,63 +604,6 @@ fn redact_failures(secrets: &Secrets, failures: &mut [Failure]) {
             *diff = secrets.redact(diff);
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn take_snapshot(
-    lc: &LoadedCase,
-    target: &Target,
-    ctx: &RunContext,
-    spec: &SnapshotSpec,
-    phase: Phase,
-    index: usize,
-    level: Level,
-    resp: &HttpResponse,
-    vars: &Vars,
-    sr: &mut StepReport,
-) {
-    let name = snapshot_name(lc, target.profile, phase, index, spec);
-    let mut redact_vars = vars.clone();
-    for builtin in ["tenant", "readonly_token"] {
-        redact_vars.remove(builtin);
-    }
-    let content = ctx.client.secrets().redact(&snapshot::render(
-        resp.status,
-        resp.header("etag"),
-        resp.json.as_ref(),
-        &target.base_url,
-        &redact_vars,
-    ));
-    if let SnapshotMode::Dir(dir) = &ctx.snapshots {
-        let problem = match dir.check(&name, &content) {
-            Ok(SnapshotOutcome::Matched | SnapshotOutcome::Recorded(_)) => None,
-            Ok(SnapshotOutcome::Changed { old, new_path }) => Some((
-                format!(
-                    "snapshot `{name}` changed (new version in {})",
-                    new_path.display()
-                ),
-                Some(
-                    similar::TextDiff::from_lines(&old, &content)
-                        .unified_diff()
-                        .header("snapshot", "actual")
-                        .to_string(),
-                ),
-            )),
-            Err(e) => Some((format!("snapshot `{name}` cannot be stored: {e}"), None)),
-        };
-        if let Some((message, diff)) = problem {
-            sr.failures.push(Failure {
-                grade: Verdict::for_failed(level),
-                pos: lc.pos(lc.case.id.referenced),
-                line_text: lc.line_text(lc.case.id.referenced.line()),
-                what: "snapshot".into(),
-                message,
-                mismatches: Vec::new(),
-                diff,
-            });
-        }
-    }
-    sr.snapshot = Some(TakenSnapshot { name, content });
 }
 
 fn value_text(v: &Value) -> String {
