@@ -101,6 +101,7 @@ pub struct ExploreArgs {
 }
 
 /// `scimcert explore`: exit 1 when a divergence was found.
+// Long: the command's steps in order (target, reference, sequences, findings), each a call.
 pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
     use crate::tools::explore::{Explore, case_file};
     if args.count == 0 || args.length == 0 {
@@ -534,6 +535,7 @@ fn parse_pairs(items: &[String], sep: char, what: &str) -> Result<Vec<(String, S
 }
 
 /// `scimcert run`.
+// Long: the run's steps in order (plan, context, targets, run, leftovers, output), each a call.
 pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     if args.jobs == Some(0) {
         return Err(CliError::usage("--jobs must be at least 1"));
@@ -564,68 +566,21 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         .or(settings.jobs)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
 
-    // The simulations serve as long as these live.
-    let (mut _sims, mut _builtin) = (None, None);
     let real = real_target.as_ref().map(|t| (t.api, t.base_url.clone()));
     let assumptions = real_target
         .as_ref()
         .map(|t| t.capabilities.assumptions.clone())
         .unwrap_or_default();
-    let (work, label) = if let Some(target) = real_target {
-        let label = target.label();
-        let work = cases
-            .into_iter()
-            .map(|c| (Arc::new(c), target.clone()))
-            .collect::<Vec<_>>();
-        (work, label)
-    } else if plan.builtin.is_some() {
-        let resolved = plan.start(&ctx.client, None, None).await?;
-        let work = applicable(cases, std::slice::from_ref(&resolved.target));
-        let label = resolved.label.clone();
-        _builtin = Some(resolved);
-        (work, label)
-    } else {
-        let profiles: Vec<Profile> = match (settings.profile, settings.api) {
-            (Some(p), Some(api)) if p.api() != api => {
-                return Err(CliError::usage(format!(
-                    "profile `{p}` is for the {} api, not {api}",
-                    p.api()
-                )));
-            }
-            (Some(p), _) => vec![p],
-            (None, api) => Profile::ALL
-                .into_iter()
-                .filter(|p| api.is_none_or(|a| p.api() == a))
-                .collect(),
-        };
-        let sims = BuiltinTargets::start(&profiles)
-            .await
-            .map_err(|e| CliError::runtime(e.to_string()))?;
-        let targets: Vec<Target> = sims
-            .targets()
-            .map(|target| {
-                let mut t = target.clone();
-                t.extra_headers = settings.headers.clone();
-                t.vars.extend(settings.vars.clone());
-                t
-            })
-            .collect();
-        let work = applicable(cases, &targets);
-        _sims = Some(sims);
-        let label = format!(
-            "built-in simulations ({})",
-            profiles
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        (work, label)
-    };
+    // The simulations serve as long as `_sims` and `_builtin` live.
+    let PlannedWork {
+        work,
+        label,
+        _sims,
+        _builtin,
+    } = plan_work(&plan, real_target, cases, &ctx.client).await?;
     if work.is_empty() {
         eprintln!("scimcert: no case selected");
     }
-    let color = report::console::use_color(std::io::stdout().is_terminal());
     // Shared with the client: a token fetched during the run is masked here too.
     let secrets = ctx.client.secrets().clone();
     let label = secrets.redact(&crate::secret::strip_userinfo(&label));
@@ -670,7 +625,106 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
             ));
         }
     }
-    for r in &reports {
+    print_and_write(args, &reports, &info, &secrets)?;
+    if info.interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(exit::for_verdicts(
+        reports.iter().map(|r| r.verdict),
+        args.strict,
+    ))
+}
+
+/// The (case, target) pairs of a run and what they run against, in words; the
+/// simulations it started serve as long as it lives.
+struct PlannedWork {
+    work: Vec<(Arc<LoadedCase>, Target)>,
+    label: String,
+    _sims: Option<BuiltinTargets>,
+    _builtin: Option<tools::Resolved>,
+}
+
+/// Pairs the cases with the real target, the one named simulation, or the simulations
+/// of the selected profiles.
+async fn plan_work(
+    plan: &tools::TargetPlan,
+    real_target: Option<Target>,
+    cases: Vec<LoadedCase>,
+    client: &crate::run::HttpClient,
+) -> Result<PlannedWork, CliError> {
+    let settings = &plan.settings;
+    if let Some(target) = real_target {
+        let label = target.label();
+        let work = cases
+            .into_iter()
+            .map(|c| (Arc::new(c), target.clone()))
+            .collect();
+        return Ok(PlannedWork {
+            work,
+            label,
+            _sims: None,
+            _builtin: None,
+        });
+    }
+    if plan.builtin.is_some() {
+        let resolved = plan.start(client, None, None).await?;
+        return Ok(PlannedWork {
+            work: applicable(cases, std::slice::from_ref(&resolved.target)),
+            label: resolved.label.clone(),
+            _sims: None,
+            _builtin: Some(resolved),
+        });
+    }
+    let profiles: Vec<Profile> = match (settings.profile, settings.api) {
+        (Some(p), Some(api)) if p.api() != api => {
+            return Err(CliError::usage(format!(
+                "profile `{p}` is for the {} api, not {api}",
+                p.api()
+            )));
+        }
+        (Some(p), _) => vec![p],
+        (None, api) => Profile::ALL
+            .into_iter()
+            .filter(|p| api.is_none_or(|a| p.api() == a))
+            .collect(),
+    };
+    let sims = BuiltinTargets::start(&profiles)
+        .await
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    let targets: Vec<Target> = sims
+        .targets()
+        .map(|target| {
+            let mut t = target.clone();
+            t.extra_headers = settings.headers.clone();
+            t.vars.extend(settings.vars.clone());
+            t
+        })
+        .collect();
+    let label = format!(
+        "built-in simulations ({})",
+        profiles
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(PlannedWork {
+        work: applicable(cases, &targets),
+        label,
+        _sims: Some(sims),
+        _builtin: None,
+    })
+}
+
+/// The console lines of a finished run and the report files it asked for.
+fn print_and_write(
+    args: &RunArgs,
+    reports: &[crate::run::CaseReport],
+    info: &report::RunInfo,
+    secrets: &crate::secret::Secrets,
+) -> Result<(), CliError> {
+    let color = report::console::use_color(std::io::stdout().is_terminal());
+    for r in reports {
         match r.verdict {
             crate::check::Verdict::Pass | crate::check::Verdict::Skip => {
                 if !args.quiet {
@@ -686,32 +740,25 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
             ),
         }
     }
-    println!("{}", report::console::render_summary(&reports));
+    println!("{}", report::console::render_summary(reports));
     print!(
         "{}",
-        secrets.redact(&report::console::render_leftovers(&info))
+        secrets.redact(&report::console::render_leftovers(info))
     );
     let runtime = |e: report::dir::ReportError| CliError::runtime(e.to_string());
     if let Some(path) = &args.junit {
-        let xml = report::dir::junit_text(&reports, &info, &secrets).map_err(runtime)?;
+        let xml = report::dir::junit_text(reports, info, secrets).map_err(runtime)?;
         write_file(path, xml.as_bytes())?;
     }
     if let Some(path) = &args.json {
-        let text = report::dir::json_text(&reports, &info, &secrets).map_err(runtime)?;
+        let text = report::dir::json_text(reports, info, secrets).map_err(runtime)?;
         write_file(path, text.as_bytes())?;
     }
     if let Some(dir) = &args.report_dir {
         let catalogue = read_catalogue(&args.select.cases);
-        report::dir::write_dir(dir, &reports, &info, catalogue.as_ref(), &secrets)
-            .map_err(runtime)?;
+        report::dir::write_dir(dir, reports, info, catalogue.as_ref(), secrets).map_err(runtime)?;
     }
-    if info.interrupted {
-        return Ok(exit::INTERRUPTED);
-    }
-    Ok(exit::for_verdicts(
-        reports.iter().map(|r| r.verdict),
-        args.strict,
-    ))
+    Ok(())
 }
 
 /// The `scimcert cleanup` command line that removes what run `run_id` left on `base_url`.
@@ -822,6 +869,7 @@ fn short_run_id() -> String {
 }
 
 /// `scimcert mock`: serves until Ctrl-C or SIGTERM, then writes the client report if asked.
+// Long: the mock's start-up in order (options, tokens, listener, banner, wait, report).
 pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     let api = Api::from(args.api);
     let profile = args.profile.unwrap_or(api.default_profile());

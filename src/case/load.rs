@@ -275,6 +275,7 @@ fn valid_rule(rule: &str) -> bool {
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Checks that need the whole corpus or knowledge outside one value.
+// Long: one check per kind of problem a case can have, each with its own diagnostic.
 pub fn validate(corpus: &Corpus, known_schemas: &BTreeSet<String>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut seen: BTreeMap<&str, &LoadedCase> = BTreeMap::new();
@@ -374,6 +375,7 @@ pub fn validate(corpus: &Corpus, known_schemas: &BTreeSet<String>) -> Vec<Diagno
     diags
 }
 
+// Long: one check per kind of problem a step can have, each with its own diagnostic.
 fn validate_steps(
     lc: &LoadedCase,
     src: &str,

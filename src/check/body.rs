@@ -47,6 +47,7 @@ fn brief(v: &Value) -> String {
     }
 }
 
+// Long: one arm per kind of expected JSON value (matcher, object, array, scalar).
 fn match_value(
     expected: &Value,
     actual: &Value,

@@ -47,6 +47,7 @@ struct Found {
 
 /// `scimcert cleanup`: exit 0 when every user found was deleted (or is already gone),
 /// 3 when some could not be.
+// Long: the command's steps in order (check the run id, find, show, delete, report), each short.
 pub async fn cleanup(args: &CleanupArgs) -> Result<i32, CliError> {
     let run_id = args.run_id.trim();
     if run_id.is_empty()

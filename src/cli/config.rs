@@ -311,6 +311,7 @@ impl Config {
     }
 
     /// Validates the text of a configuration file named `path`.
+    // Long: one branch per configuration key, in the file's order, each pointing its error at the key.
     pub fn parse(source: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
         let p = Parser { path, source };
         let raw: RawConfig = toml::from_str(source).map_err(|e| {
@@ -510,6 +511,7 @@ impl Config {
 }
 
 impl Parser<'_> {
+    // Long: one branch per authentication kind and the keys each one allows.
     fn auth(&self, a: &RawAuth) -> Result<AuthSpec, ConfigError> {
         let kind = a.kind.get_ref().to_ascii_lowercase();
         let only = |allowed: &[&str]| -> Result<(), ConfigError> {

@@ -168,6 +168,7 @@ impl TargetArgs {
     }
 
     /// [`TargetArgs::resolve`] with environment variables from `env`.
+    // Long: flag > environment > config file > default, one block per setting, so the precedence reads in one place.
     pub fn resolve_with(&self, env: config::EnvLookup<'_>) -> Result<TargetSettings, CliError> {
         let file = match self.config_file() {
             Some(path) => Some(Config::load(&path, env).map_err(config_error)?),

@@ -351,6 +351,7 @@ enum Source {
 
 /// `scimcert record`: sends the requests, writes the case file, exits 0 (2 for bad
 /// input, 3 when a request got no response).
+// Long: the command's steps in order (read the source, send, analyse, write, clean up), each a call.
 pub async fn record(args: &RecordArgs) -> Result<i32, CliError> {
     if args.out.exists() && !args.force {
         return Err(CliError::usage(format!(
@@ -640,6 +641,7 @@ pub struct DiffArgs {
 
 /// `scimcert diff`: exit 0 when both targets behave the same on every selected case,
 /// 1 when they differ.
+// Long: the command's steps in order (two targets, one selection, the runs, the comparison), each a call.
 pub async fn diff(args: &DiffArgs) -> Result<i32, CliError> {
     let specs = &args.targets.specs;
     if specs.len() != 2 {

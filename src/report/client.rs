@@ -75,6 +75,7 @@ fn request_text(request: &ShownRequest) -> String {
 }
 
 /// The Markdown report.
+// Long: the report's sections in the order a reader meets them.
 pub fn markdown(report: &ClientReport, date: &str) -> String {
     let mut md = String::new();
     let failed = report.with_verdict("fail").count();

@@ -192,6 +192,7 @@ impl OAuth2 {
         self.fetch(http).await
     }
 
+    // Long: the OAuth2 token request (RFC 6749 §4.4) and each of its failure answers, named.
     async fn fetch(&self, http: &reqwest::Client) -> Result<String, AuthError> {
         let c = &self.config;
         let mut form = vec![("grant_type", "client_credentials")];

@@ -310,6 +310,7 @@ fn grade_scim(
     }
 }
 
+// Long: one check per client obligation of RFC 7644 §3.5.2, in the RFC's order, so the rule list reads top to bottom.
 fn grade_patch_op(profile: Profile, schema: &Schema, body: &Value, findings: &mut Findings) {
     let Some(envelope) = body.as_object() else {
         findings.push("P-04", "the body is not a JSON object");
@@ -617,6 +618,7 @@ fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
         .map(|(_, value)| value)
 }
 
+// Long: one check per client obligation of the Fabric API, in the seed document's order.
 fn grade_idm(request: &SimRequest, findings: &mut Findings) {
     let method = request.method.as_str();
     if !has_body(request) {

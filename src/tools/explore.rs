@@ -449,6 +449,7 @@ impl Explore<'_> {
 }
 
 /// A replayable case file for a finding: the reference's behaviour as expectations.
+// Long: writes a case file line by line in the order a reader meets it.
 pub fn case_file(finding: &Finding, profile: Profile, seed: u64) -> String {
     let mut out = String::new();
     let _ = writeln!(

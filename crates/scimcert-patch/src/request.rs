@@ -148,6 +148,7 @@ pub fn parse_patch_request(
         .collect()
 }
 
+// Long: one check per member of an operation (RFC 7644 §3.5.2), in the RFC's order.
 fn parse_operation(
     index: usize,
     item: &Value,
