@@ -297,51 +297,46 @@ impl ScimSim {
     }
 
     fn replace(&self, ctx: &Ctx, id: &str) -> Answer {
-        let projection = projection(ctx.request)?;
-        let mut store = self.lock();
-        let now_ms = store.tick();
-        let users = store
-            .tenant_mut(ctx.tenant)
-            .ok_or_else(|| user_not_found(id))?;
-        let old = users.get(id).ok_or_else(|| user_not_found(id))?;
-        self.check_if_match(ctx.request, old)?;
-        let mut attributes = self.validate(&json_body(ctx.request)?)?;
-        self.keep_immutable(&old.resource, &mut attributes)?;
-        let name = required_user_name(&attributes)?;
-        if users.owner_of(name).is_some_and(|owner| owner != id) {
-            return Err(taken(name));
-        }
-        let old_meta = MetaFields::of(&old.resource);
-        let unchanged = assemble(
-            id,
-            &attributes,
-            user_meta(
-                &old_meta.created,
-                &old_meta.last_modified,
-                &old_meta.location,
-                old.version,
-            ),
-        );
-        let stored = if unchanged == old.resource {
-            old.clone()
-        } else {
-            let version = old.version + 1;
-            let now = rfc3339_millis(now_ms);
-            StoredUser {
-                resource: assemble(
-                    id,
-                    &attributes,
-                    user_meta(&old_meta.created, &now, &old_meta.location, version),
+        self.update(ctx, id, |old| {
+            let mut attributes = self.validate(&json_body(ctx.request)?)?;
+            self.keep_immutable(&old.resource, &mut attributes)?;
+            required_user_name(&attributes)?;
+            let old_meta = MetaFields::of(&old.resource);
+            let replaced = assemble(
+                id,
+                &attributes,
+                user_meta(
+                    &old_meta.created,
+                    &old_meta.last_modified,
+                    &old_meta.location,
+                    old.version,
                 ),
-                version,
-            }
-        };
-        let response = self.user_response(200, &stored, &projection);
-        users.replace(id, stored);
-        Ok(response)
+            );
+            Ok((replaced != old.resource).then_some(replaced))
+        })
     }
 
     fn patch(&self, ctx: &Ctx, id: &str) -> Answer {
+        self.update(ctx, id, |old| {
+            let body = json_body(ctx.request)?;
+            let operations =
+                parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))?;
+            let applied = apply(&old.resource, &operations, &self.schema, &self.leniency)
+                .map_err(|error| patch_error(&error))?;
+            Ok(applied.changed.then_some(applied.resource))
+        })
+    }
+
+    /// The one way a stored user changes (PUT and PATCH): find it, check `If-Match`, let
+    /// `change` make the new resource from the old one (`None`: nothing changed), check
+    /// its userName is still its own, set the server's `id` and `meta`, store it and
+    /// answer 200 with the projection (P-15/P-16/Q-05 under every profile).
+    fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        change: impl FnOnce(&StoredUser) -> Result<Option<Value>, SimResponse>,
+    ) -> Answer {
         let projection = projection(ctx.request)?;
         let mut store = self.lock();
         let now_ms = store.tick();
@@ -350,16 +345,10 @@ impl ScimSim {
             .ok_or_else(|| user_not_found(id))?;
         let old = users.get(id).ok_or_else(|| user_not_found(id))?;
         self.check_if_match(ctx.request, old)?;
-        let body = json_body(ctx.request)?;
-        let operations =
-            parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))?;
-        let applied = apply(&old.resource, &operations, &self.schema, &self.leniency)
-            .map_err(|error| patch_error(&error))?;
-        if !applied.changed {
+        let Some(mut resource) = change(old)? else {
             // A-08/E-05: a no-op keeps version and lastModified.
             return Ok(self.user_response(200, old, &projection));
-        }
-        let mut resource = applied.resource;
+        };
         let name = user_name(&resource).ok_or_else(|| {
             scim_error(
                 400,
@@ -370,7 +359,7 @@ impl ScimSim {
         if users.owner_of(name).is_some_and(|owner| owner != id) {
             return Err(taken(name));
         }
-        // The server owns `id` and `meta`, whatever the operations did to them.
+        // The server owns `id` and `meta`, whatever the request did to them.
         let old_meta = MetaFields::of(&old.resource);
         let version = old.version + 1;
         if let Some(object) = resource.as_object_mut() {
@@ -386,7 +375,6 @@ impl ScimSim {
             );
         }
         let stored = StoredUser { resource, version };
-        // P-15/P-16/Q-05: every profile answers 200 with the (projected) resource.
         let response = self.user_response(200, &stored, &projection);
         users.replace(id, stored);
         Ok(response)
