@@ -34,6 +34,13 @@ stop_server() {
 }
 cleanup() {
     stop_server
+    # KEEP_REPORTS=<dir> keeps each server's report folder (to update README's lists).
+    if [[ -n "${KEEP_REPORTS:-}" ]]; then
+        mkdir -p "$KEEP_REPORTS"
+        for reports in "$work"/*/reports; do
+            [[ -d "$reports" ]] && cp -r "$reports" "$KEEP_REPORTS/$(basename "$(dirname "$reports")")"
+        done
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
