@@ -10,6 +10,7 @@ use super::{CliError, TargetArgs, tools::TargetPlan};
 use crate::api::Api;
 use crate::exchange::HttpRequest;
 use crate::exit;
+use crate::run::http::CLEANUP_BACKOFF;
 use crate::run::{HttpClient, Target};
 use crate::util::encode::encode_segment;
 
@@ -114,7 +115,16 @@ pub async fn cleanup(args: &CleanupArgs) -> Result<i32, CliError> {
             Api::Scim => format!("/Users/{}", encode_segment(&f.id)),
             Api::Idm => format!("/user/{}", encode_segment(&f.id)),
         };
-        let outcome = match client.send(&target.request("DELETE", &path)).await {
+        // As a run's cleanup steps do: a closed connection or a reset is tried again.
+        let mut notes = Vec::new();
+        let sent = client
+            .send_noted(
+                &target.request("DELETE", &path),
+                &CLEANUP_BACKOFF,
+                &mut notes,
+            )
+            .await;
+        let outcome = match sent {
             Ok(resp) if (200..300).contains(&resp.status) => "deleted".to_string(),
             Ok(resp) if resp.status == 404 => "already gone (404)".to_string(),
             Ok(resp) => {
