@@ -8,17 +8,17 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::api::{Api, Profile};
-use crate::case::load::{Corpus, LoadedCase};
-use crate::case::model::Level;
-use crate::check::SchemaRegistry;
-use crate::exit;
-use crate::plan::BuiltinTargets;
-use crate::report;
-use crate::run::Target;
-use crate::run::execute::{RunContext, Skip, SnapshotMode, applies, run_all_with_progress};
-use crate::sim::SimOptions;
-use crate::sim::standalone::StandaloneSimulation;
+use scimcert::api::{Api, Profile};
+use scimcert::case::load::{Corpus, LoadedCase};
+use scimcert::case::model::Level;
+use scimcert::check::SchemaRegistry;
+use scimcert::exit;
+use scimcert::plan::BuiltinTargets;
+use scimcert::report;
+use scimcert::run::Target;
+use scimcert::run::execute::{RunContext, Skip, SnapshotMode, applies, run_all_with_progress};
+use scimcert::sim::SimOptions;
+use scimcert::sim::standalone::StandaloneSimulation;
 
 mod cleanup;
 mod config;
@@ -103,7 +103,7 @@ pub struct ExploreArgs {
 /// `scimcert explore`: exit 1 when a divergence was found.
 // Long: the command's steps in order (target, reference, sequences, findings), each a call.
 pub async fn explore(args: &ExploreArgs) -> Result<i32, CliError> {
-    use crate::tools::explore::{Explore, case_file};
+    use scimcert::tools::explore::{Explore, case_file};
     if args.count == 0 || args.length == 0 {
         return Err(CliError::usage("--count and --length must be positive"));
     }
@@ -376,7 +376,7 @@ pub fn load_selected(
         )));
     };
     let names: BTreeSet<String> = schemas.names();
-    let corpus: Corpus = crate::case::load_path(&select.cases, &names)
+    let corpus: Corpus = scimcert::case::load_path(&select.cases, &names)
         .map_err(|e| CliError::usage(e.to_string()))?;
     let selected = corpus
         .cases
@@ -461,16 +461,16 @@ pub fn list(args: &ListArgs) -> Result<i32, CliError> {
 pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
     let schemas = SchemaRegistry::load_dir(&args.select.schemas)
         .map_err(|e| CliError::usage(e.to_string()))?;
-    let corpus = crate::case::load_path(&args.select.cases, &schemas.names())
+    let corpus = scimcert::case::load_path(&args.select.cases, &schemas.names())
         .map_err(|e| CliError::usage(e.to_string()))?;
     let catalogue = corpus.catalogue.clone().ok_or_else(|| {
         CliError::usage(format!(
             "no rule catalogue ({}) in {}",
-            crate::case::rules::RULES_FILE,
+            scimcert::case::rules::RULES_FILE,
             args.select.cases.display()
         ))
     })?;
-    let rows = crate::report::coverage::coverage(&catalogue, &corpus.cases);
+    let rows = scimcert::report::coverage::coverage(&catalogue, &corpus.cases);
     let uncovered = rows
         .iter()
         .filter(|r| r.cases == 0 && r.not_testable.is_none())
@@ -547,11 +547,11 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let (schemas, cases) = load_selected(&args.select)?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {
-        Some(dir) => SnapshotMode::Dir(crate::check::snapshot::SnapshotDir::new(dir)),
+        Some(dir) => SnapshotMode::Dir(scimcert::check::snapshot::SnapshotDir::new(dir)),
         None => SnapshotMode::Off,
     };
     let real_target = settings.real_target(&client).await?;
-    let cancel = crate::run::execute::Cancel::default();
+    let cancel = scimcert::run::execute::Cancel::default();
     let _ctrl_c = signal::CtrlC::watch(cancel.clone());
     let ctx = Arc::new(RunContext {
         client,
@@ -583,7 +583,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     }
     // Shared with the client: a token fetched during the run is masked here too.
     let secrets = ctx.client.secrets().clone();
-    let label = secrets.redact(&crate::secret::strip_userinfo(&label));
+    let label = secrets.redact(&scimcert::secret::strip_userinfo(&label));
     if !args.quiet {
         println!(
             "scimcert {} — {} case run(s) against {label}",
@@ -604,7 +604,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let mut info = report::RunInfo {
         target: label,
         run_id,
-        date: crate::util::time::rfc3339_utc(started_at),
+        date: scimcert::util::time::rfc3339_utc(started_at),
         selection: describe_selection(&args.select),
         strict: args.strict,
         interrupted: cancel.is_cancelled(),
@@ -619,7 +619,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         if !info.leftovers.is_empty() {
             info.cleanup_command = Some(cleanup_command(
                 *api,
-                &crate::secret::strip_userinfo(base_url),
+                &scimcert::secret::strip_userinfo(base_url),
                 &info.run_id,
                 args.report_dir.as_deref(),
             ));
@@ -650,7 +650,7 @@ async fn plan_work(
     plan: &tools::TargetPlan,
     real_target: Option<Target>,
     cases: Vec<LoadedCase>,
-    client: &crate::run::HttpClient,
+    client: &scimcert::run::HttpClient,
 ) -> Result<PlannedWork, CliError> {
     let settings = &plan.settings;
     if let Some(target) = real_target {
@@ -719,14 +719,14 @@ async fn plan_work(
 /// The console lines of a finished run and the report files it asked for.
 fn print_and_write(
     args: &RunArgs,
-    reports: &[crate::run::CaseReport],
+    reports: &[scimcert::run::CaseReport],
     info: &report::RunInfo,
-    secrets: &crate::secret::Secrets,
+    secrets: &scimcert::secret::Secrets,
 ) -> Result<(), CliError> {
     let color = report::console::use_color(std::io::stdout().is_terminal());
     for r in reports {
         match r.verdict {
-            crate::check::Verdict::Pass | crate::check::Verdict::Skip => {
+            scimcert::check::Verdict::Pass | scimcert::check::Verdict::Skip => {
                 if !args.quiet {
                     println!(
                         "{}",
@@ -809,7 +809,7 @@ async fn run_with_progress(
     ctx: Arc<RunContext>,
     jobs: usize,
     quiet: bool,
-) -> Vec<crate::run::CaseReport> {
+) -> Vec<scimcert::run::CaseReport> {
     let show = !quiet && report::progress::stderr_is_live();
     // A line wider than the terminal wraps and can no longer be cleared in place.
     let width = std::env::var("COLUMNS")
@@ -845,14 +845,14 @@ fn describe_selection(select: &SelectArgs) -> String {
 
 /// The rule catalogue beside the cases, where the loader finds it (it was validated
 /// when the cases loaded); `None` when there is none.
-fn read_catalogue(cases: &std::path::Path) -> Option<crate::case::rules::Catalogue> {
+fn read_catalogue(cases: &std::path::Path) -> Option<scimcert::case::rules::Catalogue> {
     let path = if cases.is_dir() {
-        cases.join(crate::case::rules::RULES_FILE)
+        cases.join(scimcert::case::rules::RULES_FILE)
     } else {
-        cases.with_file_name(crate::case::rules::RULES_FILE)
+        cases.with_file_name(scimcert::case::rules::RULES_FILE)
     };
     let text = std::fs::read_to_string(&path).ok()?;
-    crate::case::rules::Catalogue::parse(&path, &text).ok()
+    scimcert::case::rules::Catalogue::parse(&path, &text).ok()
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
@@ -904,16 +904,17 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
             return Err(CliError::usage("--config only applies to `mock idm`"));
         }
         options.idm_config = Some(
-            crate::sim::idm::IdmConfig::load(path).map_err(|e| CliError::usage(e.to_string()))?,
+            scimcert::sim::idm::IdmConfig::load(path)
+                .map_err(|e| CliError::usage(e.to_string()))?,
         );
     }
     for f in &args.fault {
-        let rule = crate::sim::fault::FaultRule::parse(f)
+        let rule = scimcert::sim::fault::FaultRule::parse(f)
             .map_err(|e| CliError::usage(format!("--fault `{f}`: {e}")))?;
         options.faults.rules.push(rule);
     }
     if args.client_report.is_some() || args.strict_client {
-        options.client_report = Some(crate::sim::ClientReportOptions {
+        options.client_report = Some(scimcert::sim::ClientReportOptions {
             dir: args.client_report.clone(),
             writer: Some(report::client::write_for_mock),
             strict: args.strict_client,
@@ -921,7 +922,7 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     }
     if let Some(dir) = &args.client_report {
         // Fail now, not after a whole provisioning run, if the folder cannot be made.
-        crate::report::dir::create(dir).map_err(|e| CliError::usage(e.to_string()))?;
+        scimcert::report::dir::create(dir).map_err(|e| CliError::usage(e.to_string()))?;
     }
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| CliError::runtime(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
@@ -946,11 +947,11 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
         println!(
             "client report: GET {0}{1} (JSON); POST {0}{1} writes it; state: GET {0}{2}",
             sim.uri(),
-            crate::sim::CLIENT_REPORT_PATH,
-            crate::sim::STATE_PATH
+            scimcert::sim::CLIENT_REPORT_PATH,
+            scimcert::sim::STATE_PATH
         );
     } else {
-        println!("state: GET {}{}", sim.uri(), crate::sim::STATE_PATH);
+        println!("state: GET {}{}", sim.uri(), scimcert::sim::STATE_PATH);
     }
     println!("press Ctrl-C to stop");
     wait_for_stop().await?;

@@ -7,7 +7,6 @@
 pub mod api;
 pub mod case;
 pub mod check;
-pub mod cli;
 pub mod diag;
 pub mod exchange;
 pub mod exit;

@@ -1,7 +1,10 @@
 //! The `scimcert` binary: parse flags, run, exit with the documented code.
 
+mod cli;
+
 use clap::Parser;
-use scimcert::cli::{self, Cli, Command};
+
+use cli::{Cli, Command};
 
 fn main() {
     exit_quietly_on_closed_stdout();

@@ -7,12 +7,12 @@ use clap::Args;
 use serde_json::Value;
 
 use super::{CliError, TargetArgs, tools::TargetPlan};
-use crate::api::Api;
-use crate::exchange::HttpRequest;
-use crate::exit;
-use crate::run::http::CLEANUP_BACKOFF;
-use crate::run::{HttpClient, Target};
-use crate::util::encode::encode_segment;
+use scimcert::api::Api;
+use scimcert::exchange::HttpRequest;
+use scimcert::exit;
+use scimcert::run::http::CLEANUP_BACKOFF;
+use scimcert::run::{HttpClient, Target};
+use scimcert::util::encode::encode_segment;
 
 /// Users read per page of a SCIM listing.
 const PAGE: usize = 100;

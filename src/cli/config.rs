@@ -14,11 +14,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use toml::Spanned;
 
-use crate::api::{Api, Profile};
-use crate::case::template::Vars;
-use crate::diag::{Diagnostic, Pos};
-use crate::run::auth::ClientAuth;
-use crate::run::rate::RetryPolicy;
+use scimcert::api::{Api, Profile};
+use scimcert::case::template::Vars;
+use scimcert::diag::{Diagnostic, Pos};
+use scimcert::run::auth::ClientAuth;
+use scimcert::run::rate::RetryPolicy;
 
 /// The file looked for in the current folder when `--config` is not given.
 pub const CONFIG_FILE: &str = "scimcert.toml";
@@ -219,7 +219,7 @@ impl Parser<'_> {
         let pos = self.pos(&s.span());
         Located {
             value: s.get_ref().clone(),
-            line: crate::diag::line_of(self.source, pos.line),
+            line: scimcert::diag::line_of(self.source, pos.line),
             pos,
         }
     }
@@ -634,7 +634,7 @@ pub fn auth_error(config: &Config, message: String) -> ConfigError {
             pos: pos.clone(),
             line_text: std::fs::read_to_string(&config.path)
                 .ok()
-                .and_then(|s| crate::diag::line_of(&s, pos.line)),
+                .and_then(|s| scimcert::diag::line_of(&s, pos.line)),
             related: Vec::new(),
         })),
         None => ConfigError::Invalid(Box::new(Diagnostic {

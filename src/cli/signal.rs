@@ -2,7 +2,7 @@
 //! what they created), the second leaves at once with the interrupted exit code. Only
 //! the binary's command layer watches signals; the runner just reads the [`Cancel`].
 
-use crate::run::execute::Cancel;
+use scimcert::run::execute::Cancel;
 
 /// Watches Ctrl-C for as long as it lives.
 pub struct CtrlC(tokio::task::JoinHandle<()>);
@@ -15,11 +15,11 @@ impl CtrlC {
                 // A progress line may be drawn on stderr: start on a line of its own.
                 eprintln!(
                     "{}scimcert: interrupted; cleaning up fixtures (press Ctrl-C again to quit at once)",
-                    crate::report::progress::line_start()
+                    scimcert::report::progress::line_start()
                 );
                 cancel.cancel();
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(crate::exit::INTERRUPTED);
+                    std::process::exit(scimcert::exit::INTERRUPTED);
                 }
             }
         }))

@@ -9,12 +9,12 @@ use clap::Args;
 
 use super::config::{self, AuthSpec, CONFIG_FILE, Config, ConfigError};
 use super::{ApiArg, CliError, parse_pairs, parse_profile};
-use crate::api::{Api, Profile};
-use crate::case::template::{USER_NAME_DOMAIN, Vars};
-use crate::run::auth::OAuth2Config;
-use crate::run::execute::DEFAULT_TIMEOUT;
-use crate::run::http::ClientSettings;
-use crate::run::{Auth, Fixtures, HttpClient, Secrets, Target};
+use scimcert::api::{Api, Profile};
+use scimcert::case::template::{USER_NAME_DOMAIN, Vars};
+use scimcert::run::auth::OAuth2Config;
+use scimcert::run::execute::DEFAULT_TIMEOUT;
+use scimcert::run::http::ClientSettings;
+use scimcert::run::{Auth, Fixtures, HttpClient, Secrets, Target};
 
 /// Longest connect timeout used when neither flag nor file sets one.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -88,8 +88,6 @@ enum AuthChoice {
 /// Everything [`TargetArgs`] and the configuration file say, merged and validated.
 #[derive(Clone, Debug)]
 pub struct TargetSettings {
-    /// The configuration file read, if any.
-    pub config_path: Option<PathBuf>,
     /// Base URL of the real target (None: the built-in simulations).
     pub target: Option<String>,
     /// API of the real target.
@@ -269,7 +267,6 @@ impl TargetArgs {
         client.oauth2 = oauth2;
         client.secrets = secrets;
         Ok(TargetSettings {
-            config_path: file_ref.map(|c| c.path.clone()),
             target,
             api,
             profile,
@@ -437,7 +434,7 @@ impl TargetSettings {
 
 /// Reads the discovery documents (`/ServiceProviderConfig`, `/Schemas`,
 /// `/ResourceTypes`); what cannot be read counts as supported, and says so.
-async fn discover(client: &HttpClient, target: &Target) -> crate::run::target::Capabilities {
+async fn discover(client: &HttpClient, target: &Target) -> scimcert::run::target::Capabilities {
     let fetch = |endpoint: &'static str| async move {
         let req = target.request("GET", &format!("/{endpoint}"));
         match client.send(&req).await {
@@ -451,7 +448,7 @@ async fn discover(client: &HttpClient, target: &Target) -> crate::run::target::C
     let spc = fetch("ServiceProviderConfig").await;
     let schemas = fetch("Schemas").await;
     let resource_types = fetch("ResourceTypes").await;
-    crate::run::target::Capabilities::discovered(spc, schemas, resource_types)
+    scimcert::run::target::Capabilities::discovered(spc, schemas, resource_types)
 }
 
 #[cfg(test)]
@@ -604,7 +601,7 @@ user_name_domain = "example.com"
             let mut argv = argv;
             argv.push("--no-discovery");
             let e = args(&argv).resolve_with(&env).expect_err(expected);
-            assert_eq!(e.code, crate::exit::USAGE);
+            assert_eq!(e.code, scimcert::exit::USAGE);
             assert!(e.message.contains(expected), "{argv:?}: {}", e.message);
         }
     }
@@ -615,7 +612,7 @@ user_name_domain = "example.com"
         let e = args(&["--config", path.to_str().expect("utf-8")])
             .resolve_with(&env_of(&[]))
             .expect_err("bad type");
-        assert_eq!(e.code, crate::exit::USAGE);
+        assert_eq!(e.code, scimcert::exit::USAGE);
         assert!(
             e.message.contains(&format!("--> {}:2:14", path.display())),
             "{}",

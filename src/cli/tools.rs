@@ -1,5 +1,5 @@
 //! Flags and handlers of the tools for people chasing a bug: `repro`, `record` and
-//! `diff` (the work itself is in [`crate::tools`]), and the one place that turns target
+//! `diff` (the work itself is in [`scimcert::tools`]), and the one place that turns target
 //! flags into a target, built-in simulations included.
 
 use std::io::{IsTerminal, Write as _};
@@ -12,16 +12,16 @@ use super::target::url_password;
 use super::{
     CliError, SelectArgs, TargetArgs, TargetSettings, load_selected, parse_pairs, short_run_id,
 };
-use crate::api::{Api, Profile};
-use crate::case::load::LoadedCase;
-use crate::check::Verdict;
-use crate::exit;
-use crate::plan::BuiltinTargets;
-use crate::report::console::use_color;
-use crate::run::execute::{Cancel, RunContext, SnapshotMode, run_all};
-use crate::run::{HttpClient, Target};
-use crate::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
-use crate::tools::{curlfile, diff, repro, text};
+use scimcert::api::{Api, Profile};
+use scimcert::case::load::LoadedCase;
+use scimcert::check::Verdict;
+use scimcert::exit;
+use scimcert::plan::BuiltinTargets;
+use scimcert::report::console::use_color;
+use scimcert::run::execute::{Cancel, RunContext, SnapshotMode, run_all};
+use scimcert::run::{HttpClient, Target};
+use scimcert::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
+use scimcert::tools::{curlfile, diff, repro, text};
 
 /// How a target names a built-in simulation: `builtin:<profile>`.
 pub const BUILTIN_PREFIX: &str = "builtin:";
@@ -154,7 +154,7 @@ impl TargetPlan {
 /// Masks the run's secrets (credentials from the environment and the configuration
 /// file, tokens the client fetched) and the `user:pass@` of URLs in `text`.
 pub(super) fn redactor(client: &HttpClient) -> impl Fn(&str) -> String + '_ {
-    move |t: &str| crate::secret::strip_userinfo(&client.secrets().redact(t))
+    move |t: &str| scimcert::secret::strip_userinfo(&client.secrets().redact(t))
 }
 
 /// Help of `--target` for commands that run against one simulation by default.
