@@ -57,6 +57,31 @@ scimcert_bin() {
     echo "$target_dir/release/scimcert"
 }
 
+# Prints the path of the release build of example $1 (bench/$1.rs), building it unless
+# FLOOR_BIN (floor) or BARE_BIN (bare_hyper) names one.
+floor_bin() {
+    local name=$1 given
+    case "$name" in
+        floor) given=${FLOOR_BIN:-} ;;
+        bare_hyper) given=${BARE_BIN:-} ;;
+        *) die "unknown example $name" ;;
+    esac
+    if [ -n "$given" ]; then
+        [ -x "$given" ] || die "$given is not executable"
+        echo "$given"
+        return
+    fi
+    need cargo
+    (cd "$REPO_DIR" && cargo build --release --quiet --example "$name") >&2 ||
+        die "cargo build --release --example $name failed"
+    local target_dir
+    target_dir="$(cd "$REPO_DIR" && cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    [ -n "$target_dir" ] || target_dir="$REPO_DIR/${CARGO_TARGET_DIR:-target}"
+    [ -x "$target_dir/release/examples/$name" ] || die "no binary at $target_dir/release/examples/$name"
+    echo "$target_dir/release/examples/$name"
+}
+
 # Waits (at most $3 seconds) until file $1 has a line matching regex $2; prints that line.
 wait_for_line() {
     local file=$1 pattern=$2 limit=${3:-10} waited=0 line

@@ -823,7 +823,13 @@ async fn run_with_progress(
         report::console::use_color(show),
         width,
     );
-    let reports = run_all_with_progress(work, ctx, jobs, |r| progress.case_done(r)).await;
+    // Each report keeps only what the outputs show, so memory grows with the cases,
+    // not with every response body.
+    let reports = run_all_with_progress(work, ctx, jobs, |r| {
+        progress.case_done(r);
+        r.drop_unshown_responses();
+    })
+    .await;
     progress.finish();
     reports
 }

@@ -623,12 +623,13 @@ pub async fn run_all(
 }
 
 /// [`run_all`], calling `on_done` with each case's report as soon as the case finishes
-/// (in finishing order), e.g. to show progress.
+/// (in finishing order), e.g. to show progress or to trim it
+/// ([`CaseReport::drop_unshown_responses`]).
 pub async fn run_all_with_progress(
     work: Vec<(Arc<LoadedCase>, Target)>,
     ctx: Arc<RunContext>,
     jobs: usize,
-    mut on_done: impl FnMut(&CaseReport) + Send,
+    mut on_done: impl FnMut(&mut CaseReport) + Send,
 ) -> Vec<CaseReport> {
     run_each(work, jobs, &mut on_done, move |lc, target| {
         let ctx = ctx.clone();
@@ -643,27 +644,32 @@ pub async fn run_all_with_progress(
 async fn run_each<F, Fut>(
     work: Vec<(Arc<LoadedCase>, Target)>,
     jobs: usize,
-    on_done: &mut (impl FnMut(&CaseReport) + Send),
+    on_done: &mut (impl FnMut(&mut CaseReport) + Send),
     run: F,
 ) -> Vec<CaseReport>
 where
     F: Fn(Arc<LoadedCase>, Target) -> Fut,
     Fut: std::future::Future<Output = CaseReport> + Send + 'static,
 {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    // At most `jobs` cases are started (their futures built) at a time: a case's future
+    // and its target are built when it starts, not all up front, so memory grows with
+    // the reports, not with every pending case's state.
     let mut set = tokio::task::JoinSet::new();
     let mut task_case = std::collections::HashMap::new();
     let mut out: Vec<Option<CaseReport>> = vec![None; work.len()];
-    for (i, (lc, target)) in work.iter().enumerate() {
-        let semaphore = semaphore.clone();
-        let case_run = run(lc.clone(), target.clone());
-        let handle = set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            (i, case_run.await)
-        });
-        task_case.insert(handle.id(), i);
-    }
-    while let Some(joined) = set.join_next_with_id().await {
+    let mut next = 0;
+    loop {
+        while next < work.len() && set.len() < jobs.max(1) {
+            let (lc, target) = &work[next];
+            let case_run = run(lc.clone(), target.clone());
+            let i = next;
+            let handle = set.spawn(async move { (i, case_run.await) });
+            task_case.insert(handle.id(), i);
+            next += 1;
+        }
+        let Some(joined) = set.join_next_with_id().await else {
+            break;
+        };
         let (i, report) = match joined {
             Ok((_, (i, report))) => (i, report),
             Err(e) => {
@@ -680,7 +686,8 @@ where
                 (i, report)
             }
         };
-        on_done(&report);
+        let mut report = report;
+        on_done(&mut report);
         out[i] = Some(report);
     }
     out.into_iter().flatten().collect()
@@ -745,7 +752,7 @@ mod tests {
         let reports = run_each(
             work,
             2,
-            &mut |r: &CaseReport| seen.push(r.id.clone()),
+            &mut |r: &mut CaseReport| seen.push(r.id.clone()),
             |lc, target| async move {
                 assert!(lc.id() != "doomed", "boom in {}", lc.id());
                 start_report(&lc, &target)

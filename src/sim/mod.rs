@@ -1,10 +1,12 @@
-//! Built-in simulations of the two APIs, served by wiremock and built on `crate::patch`.
+//! Built-in simulations of the two APIs, served on hyper and built on `crate::patch`.
 //!
 //! Each API is a [`Handler`]: a plain function from [`SimRequest`] to [`SimResponse`]
 //! over a shared in-memory store, testable without HTTP. [`Simulation::start`] serves a
-//! handler on a wiremock `MockServer` for runs and tests; [`standalone`] serves the same
-//! adapter on a plain hyper server for `scimcert mock`, whose memory must stay bounded
-//! over millions of requests (wiremock keeps every request a mock matched).
+//! handler on a server thread of its own for runs and tests; [`standalone`] serves the
+//! same adapter on the caller's runtime for `scimcert mock`. Both use the one hyper front
+//! end in [`standalone`], which keeps nothing per request (wiremock, used before, keeps
+//! every request a mock matched, and with it the connection's read buffer: see the
+//! README's "Speed and memory").
 //!
 //! Note to the simulation authors: [`Handler::error`] renders an error in the API's own
 //! shape. The adapter calls it for answers it gives without the handler (413 for an
@@ -17,9 +19,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
-use wiremock::http::{HeaderName, HeaderValue};
-use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::api::{Api, Profile};
 use crate::secret::Secrets;
@@ -199,10 +200,14 @@ pub enum SimError {
     Listen(#[from] std::io::Error),
 }
 
-/// A running simulation.
+/// A running simulation: served on a thread and runtime of its own, so it answers
+/// whatever the caller's runtime is doing (a test blocking its thread, say), until
+/// dropped.
 pub struct Simulation {
-    server: MockServer,
+    addr: std::net::SocketAddr,
     options: SimOptions,
+    /// Dropping it stops the server thread, which ends its connections.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Simulation {
@@ -217,67 +222,47 @@ impl Simulation {
         listener: TcpListener,
         options: SimOptions,
     ) -> Result<Simulation, SimError> {
-        let adapter = Adapter::new(&options)?;
-        let faults = Arc::clone(&adapter.faults);
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        // wiremock cannot close a connection from a `Respond`, but a responder that
-        // errors makes hyper close it without writing a response: a real drop.
-        Mock::given(DropMatcher {
-            faults: Arc::clone(&faults),
+        let adapter = Arc::new(Adapter::new(&options)?);
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name(format!("sim-{}", options.profile))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = standalone::accept_loop(listener, adapter) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime here ends the connections still open.
+            })?;
+        Ok(Simulation {
+            addr,
+            options,
+            _stop: stop,
         })
-        .respond_with_err(|_: &Request| DroppedConnection)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(adapter)
-            .mount(&server)
-            .await;
-        Ok(Simulation { server, options })
     }
 
     /// Root URL of the server, e.g. `http://127.0.0.1:4312`.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.addr)
     }
 
     /// URL of the API base that case paths are relative to.
     pub fn base_url(&self) -> String {
-        format!("{}{}", self.server.uri(), self.options.base_path())
+        format!("{}{}", self.uri(), self.options.base_path())
     }
 
     /// The options it runs with.
     pub fn options(&self) -> &SimOptions {
         &self.options
-    }
-}
-
-impl From<&Request> for SimRequest {
-    fn from(request: &Request) -> Self {
-        SimRequest {
-            method: request.method.as_str().to_ascii_uppercase(),
-            path: percent_decode(request.url.path()),
-            query: request
-                .url
-                .query_pairs()
-                .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                .collect(),
-            headers: request
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        name.as_str().to_ascii_lowercase(),
-                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: request.body.clone(),
-        }
     }
 }
 
@@ -306,32 +291,7 @@ fn percent_decode(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The error that makes wiremock close a connection unanswered.
-#[derive(Debug, thiserror::Error)]
-#[error("connection dropped by fault injection")]
-struct DroppedConnection;
-
-/// Matches the requests whose fault is `drop`.
-struct DropMatcher {
-    faults: Arc<fault::FaultInjector>,
-}
-
-impl Match for DropMatcher {
-    fn matches(&self, request: &Request) -> bool {
-        let header = request
-            .headers
-            .get(fault::FAULT_HEADER)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        let method = request.method.as_str().to_ascii_uppercase();
-        self.faults.drops(
-            &method,
-            &percent_decode(request.url.path()),
-            header.as_deref(),
-        )
-    }
-}
-
-/// Serves a [`Handler`] (through wiremock or [`standalone`]), injecting faults first.
+/// Serves a [`Handler`] over HTTP ([`standalone`]), injecting faults first.
 struct Adapter {
     handler: Arc<dyn Handler>,
     faults: Arc<fault::FaultInjector>,
@@ -457,12 +417,9 @@ impl Adapter {
         })
     }
 
-    fn answer(&self, request: &SimRequest) -> (SimResponse, Option<Duration>) {
-        self.answer_sized(request, request.body.len())
-    }
-
-    /// Like [`Adapter::answer`] for a request whose body is `body_len` bytes long, of
-    /// which `request.body` may hold none when it was too large to read.
+    /// The answer to `request`, whose body is `body_len` bytes long, of which
+    /// `request.body` may hold none when it was too large to read; and how long to wait
+    /// before sending it (a latency fault).
     fn answer_sized(
         &self,
         request: &SimRequest,
@@ -523,35 +480,6 @@ impl Adapter {
     }
 }
 
-impl Respond for Adapter {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let (response, latency) = self.answer(&SimRequest::from(request));
-        let mut template = render(response);
-        if let Some(latency) = latency {
-            template = template.set_delay(latency);
-        }
-        template
-    }
-}
-
-/// A [`SimResponse`] as a wiremock response; headers that are not valid HTTP are left
-/// out rather than panicking.
-fn render(response: SimResponse) -> ResponseTemplate {
-    let status = if (100..=999).contains(&response.status) {
-        response.status
-    } else {
-        500
-    };
-    let mut template = ResponseTemplate::new(status);
-    for (name, value) in response.valid_headers() {
-        template = template.append_header(name, value);
-    }
-    if let Some(bytes) = response.body_bytes() {
-        template = template.set_body_raw(bytes, response.content_type);
-    }
-    template
-}
-
 impl SimResponse {
     /// The headers that are valid HTTP; the others are left out rather than panicking.
     fn valid_headers(&self) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
@@ -584,7 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn render_skips_invalid_headers_and_sets_content_type() {
+    fn invalid_headers_are_left_out() {
         let response = SimResponse {
             status: 200,
             headers: vec![
@@ -595,7 +523,10 @@ mod tests {
             content_type: "application/scim+json",
             body: Some(serde_json::json!({"a": 1})),
         };
-        // Must not panic; the invalid ones are dropped.
-        let _ = render(response);
+        let names: Vec<String> = response
+            .valid_headers()
+            .map(|(name, _)| name.to_string())
+            .collect();
+        assert_eq!(names, ["etag"]);
     }
 }

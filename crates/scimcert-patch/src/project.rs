@@ -94,6 +94,17 @@ fn filter_subs(def: &AttrDef, value: &Value, subs: &[String], keep: bool) -> Opt
             // Simple values have no sub-attributes: the attribute-level choice stands.
             return Some(v.clone());
         };
+        // The full value with nothing to drop (the common case of every answer): a clone
+        // copies the map without hashing each key again.
+        if !keep
+            && subs.is_empty()
+            && !obj.is_empty()
+            && !obj
+                .keys()
+                .any(|k| def.sub(k).is_some_and(|s| s.returned == Returned::Never))
+        {
+            return Some(v.clone());
+        }
         let out: Map<String, Value> = obj
             .iter()
             .filter(|(k, _)| {
@@ -153,17 +164,26 @@ fn project_object(
     entries: &[AttrPath],
 ) -> Map<String, Value> {
     obj.iter()
-        .filter_map(
-            |(key, value)| match defs.iter().find(|d| d.name.eq_ignore_ascii_case(key)) {
-                Some(def) => project_attribute(def, urn, value, projection, entries)
-                    .map(|v| (key.clone(), v)),
-                // Members the schema does not know are only shown in the default view.
-                None => {
-                    matches!(projection, Projection::Default).then(|| (key.clone(), value.clone()))
-                }
-            },
-        )
+        .filter_map(|(key, value)| {
+            project_member(key, value, defs, urn, projection, entries).map(|v| (key.clone(), v))
+        })
         .collect()
+}
+
+/// One member of an object of schema `urn` as projected, or `None` when it is left out.
+fn project_member(
+    key: &str,
+    value: &Value,
+    defs: &[AttrDef],
+    urn: &str,
+    projection: &Projection,
+    entries: &[AttrPath],
+) -> Option<Value> {
+    match defs.iter().find(|d| d.name.eq_ignore_ascii_case(key)) {
+        Some(def) => project_attribute(def, urn, value, projection, entries),
+        // Members the schema does not know are only shown in the default view.
+        None => matches!(projection, Projection::Default).then(|| value.clone()),
+    }
 }
 
 /// Returns the resource as a client sees it: `returned: never` removed always,
@@ -192,15 +212,15 @@ pub fn project(resource: &Value, schema: &Schema, projection: &Projection) -> Va
                     out.insert(key.clone(), Value::Object(projected));
                 }
             }
-        } else {
-            let single = Map::from_iter([(key.clone(), value.clone())]);
-            out.extend(project_object(
-                &single,
-                &schema.core,
-                &schema.core_urn,
-                projection,
-                &entries,
-            ));
+        } else if let Some(projected) = project_member(
+            key,
+            value,
+            &schema.core,
+            &schema.core_urn,
+            projection,
+            &entries,
+        ) {
+            out.insert(key.clone(), projected);
         }
     }
     Value::Object(out)

@@ -1,0 +1,79 @@
+//! The floor for `scimcert mock`: a bare hyper HTTP/1.1 server on the same runtime
+//! (multi-threaded tokio, as `src/main.rs` builds it) and the same hyper connection
+//! builder as `src/sim/standalone.rs`, that reads each request body and answers it with
+//! a fixed JSON body of the given size. `bench/p7_mock_floor.sh` puts it under the same
+//! wrk load as the mock.
+//!
+//! `cargo run --release --example bare_hyper -- <body-bytes>`; binds 127.0.0.1 on a free
+//! port and prints `serving at http://127.0.0.1:<port>`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, ETAG, HeaderValue};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+fn main() {
+    let size: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    if !(2..=1 << 20).contains(&size) {
+        eprintln!("usage: bare_hyper <body-bytes, 2..1048576>");
+        std::process::exit(2);
+    }
+    // A JSON string of the right length, so clients that parse it can.
+    let body = Bytes::from(format!("\"{}\"", "x".repeat(size - 2)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bare_hyper: cannot start the runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = runtime.block_on(serve(body)) {
+        eprintln!("bare_hyper: {e}");
+        std::process::exit(2);
+    }
+}
+
+async fn serve(body: Bytes) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("serving at http://{}", listener.local_addr()?);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let body = body.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let body = body.clone();
+                async move {
+                    // Read the request like the mock does before answering.
+                    let _ = request.into_body().collect().await;
+                    let mut response = Response::new(Full::new(body));
+                    let headers = response.headers_mut();
+                    headers.insert(ETAG, HeaderValue::from_static("W/\"2\""));
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/scim+json"),
+                    );
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
