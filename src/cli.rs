@@ -13,6 +13,7 @@ use scimcert::case::load::{Corpus, LoadedCase};
 use scimcert::case::model::Level;
 use scimcert::check::SchemaRegistry;
 use scimcert::exit;
+use scimcert::outcome::Verdict;
 use scimcert::plan::BuiltinTargets;
 use scimcert::report;
 use scimcert::run::Target;
@@ -600,7 +601,11 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     }
     let started_at = std::time::SystemTime::now();
     let started = std::time::Instant::now();
-    let reports = run_with_progress(work, ctx, jobs, args.quiet).await;
+    // Without report files, against the simulations (nothing to leave behind), a case
+    // that passed or was skipped shows as one line: its steps need not be kept.
+    let keep_steps =
+        args.report_dir.is_some() || args.junit.is_some() || args.json.is_some() || real.is_some();
+    let reports = run_with_progress(work, ctx, jobs, args.quiet, keep_steps).await;
     let mut info = report::RunInfo {
         target: label,
         run_id,
@@ -809,6 +814,7 @@ async fn run_with_progress(
     ctx: Arc<RunContext>,
     jobs: usize,
     quiet: bool,
+    keep_steps: bool,
 ) -> Vec<scimcert::run::CaseReport> {
     let show = !quiet && report::progress::stderr_is_live();
     // A line wider than the terminal wraps and can no longer be cleared in place.
@@ -827,7 +833,12 @@ async fn run_with_progress(
     // not with every response body.
     let reports = run_all_with_progress(work, ctx, jobs, |r| {
         progress.case_done(r);
-        r.drop_unshown_responses();
+        let one_line = matches!(r.verdict, Verdict::Pass | Verdict::Skip);
+        if one_line && !keep_steps {
+            r.steps = Vec::new();
+        } else {
+            r.drop_unshown_responses();
+        }
     })
     .await;
     progress.finish();
