@@ -26,6 +26,9 @@ pub struct LoadedCase {
     pub stem: String,
     /// The file's text, for showing the lines failures point at.
     pub source: std::sync::Arc<str>,
+    /// What the case needs and the target variables it uses, worked out on first use
+    /// (a case runs under several profiles).
+    needs: std::sync::OnceLock<(BTreeSet<Requirement>, BTreeSet<String>)>,
 }
 
 impl LoadedCase {
@@ -63,15 +66,32 @@ impl LoadedCase {
 
     /// What the case needs from the server: what it declares with `requires:` and what
     /// its requests show it uses.
-    pub fn requirements(&self) -> BTreeSet<Requirement> {
-        let declared = self
-            .case
-            .requires
-            .iter()
-            .filter_map(|r| Requirement::parse(&r.value).ok());
-        declared
-            .chain(requires::used(&self.case).into_keys())
-            .collect()
+    pub fn requirements(&self) -> &BTreeSet<Requirement> {
+        &self.needs().0
+    }
+
+    fn needs(&self) -> &(BTreeSet<Requirement>, BTreeSet<String>) {
+        self.needs.get_or_init(|| {
+            let declared = self
+                .case
+                .requires
+                .iter()
+                .filter_map(|r| Requirement::parse(&r.value).ok());
+            let requirements = declared
+                .chain(requires::used(&self.case).into_keys())
+                .collect();
+            let mut variables = BTreeSet::new();
+            for (_, _, step) in self.all_steps() {
+                for text in step_strings(step) {
+                    for (_, name) in template::references(&text) {
+                        if TARGET_VARIABLES.contains(&name.as_str()) {
+                            variables.insert(name);
+                        }
+                    }
+                }
+            }
+            (requirements, variables)
+        })
     }
 
     /// The optional features the case uses without declaring them in `requires:`, each
@@ -91,18 +111,8 @@ impl LoadedCase {
     }
 
     /// Target variables the case uses (a target lacking one makes the case a skip).
-    pub fn target_variables(&self) -> BTreeSet<String> {
-        let mut used = BTreeSet::new();
-        for (_, _, step) in self.all_steps() {
-            for text in step_strings(step) {
-                for (_, name) in template::references(&text) {
-                    if TARGET_VARIABLES.contains(&name.as_str()) {
-                        used.insert(name);
-                    }
-                }
-            }
-        }
-        used
+    pub fn target_variables(&self) -> &BTreeSet<String> {
+        &self.needs().1
     }
 }
 
@@ -154,12 +164,37 @@ pub fn load_path(path: &Path, known_schemas: &BTreeSet<String>) -> Result<Corpus
     files.sort();
     let mut corpus = Corpus::default();
     let mut diags = Vec::new();
+    let mut texts = Vec::with_capacity(files.len());
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Io {
             path: file.clone(),
             source,
         })?;
-        match parse_file(&file, &text) {
+        texts.push((file, text));
+    }
+    // Parsing is a fifth of a corpus run and comes before its first request: the files
+    // are parsed on every core, then kept in their sorted order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = texts.len().div_ceil(threads).max(1);
+    let parsed: Vec<Result<Vec<LoadedCase>, Diagnostic>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(file, text)| parse_file(file, text))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A parser panic is a bug of ours: it goes on as a panic, losing no file.
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    for ((file, text), result) in texts.into_iter().zip(parsed) {
+        match result {
             Ok(cases) => corpus.cases.extend(cases),
             Err(d) => diags.push(d),
         }
@@ -233,6 +268,7 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<LoadedCase>, Diagnostic
             file: file.to_path_buf(),
             stem: stem.clone(),
             source: source.clone(),
+            needs: std::sync::OnceLock::new(),
         })
         .collect())
 }

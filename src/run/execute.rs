@@ -129,8 +129,9 @@ pub fn applies(lc: &LoadedCase, target: &Target) -> Result<(), Skip> {
     }
     let missing: Vec<String> = lc
         .target_variables()
-        .into_iter()
-        .filter(|v| !target.vars.contains_key(v))
+        .iter()
+        .filter(|v| !target.vars.contains_key(*v))
+        .cloned()
         .collect();
     if !missing.is_empty() {
         return Err(Skip::Unmet(format!(
