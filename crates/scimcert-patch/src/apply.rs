@@ -28,29 +28,38 @@ pub fn apply(
     schema: &Schema,
     leniency: &Leniency,
 ) -> Result<Applied, PatchError> {
-    // P-13: every operation works on this copy; the caller's resource is never touched.
-    let mut work = resource.clone();
-    let Some(root) = work.as_object_mut() else {
+    let Some(original) = resource.as_object() else {
         return Err(PatchError::bad_request(
             ScimType::InvalidSyntax,
             "the resource to patch is not a JSON object",
         ));
     };
+    // P-13: every operation works on this copy; the caller's resource is never touched.
+    let mut work = original.clone();
+    let root = &mut work;
     let engine = Engine { schema, leniency };
     for (index, op) in ops.iter().enumerate() {
         let context = op.label(index);
-        let before = root.clone();
+        // The state before the first operation is the caller's resource: only later
+        // operations need a copy of theirs.
+        let copied;
+        let before = if index == 0 {
+            original
+        } else {
+            copied = root.clone();
+            &copied
+        };
         engine
             .apply_op(root, op)
             .map_err(|e| in_context(e, &context))?;
         engine
-            .check_invariants(&before, root)
+            .check_invariants(before, root)
             .map_err(|e| in_context(e, &context))?;
-        engine.sync_extensions(&before, root);
+        engine.sync_extensions(before, root);
     }
-    let changed = work != *resource;
+    let changed = work != *original;
     Ok(Applied {
-        resource: work,
+        resource: Value::Object(work),
         changed,
     })
 }
