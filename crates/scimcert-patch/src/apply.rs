@@ -352,9 +352,19 @@ impl Engine<'_> {
             .schema
             .find(attr.urn.as_deref(), &attr.name)
             .ok_or_else(|| {
-                invalid_path(format!(
-                    "`{attr}` is not an attribute of the User schema (P-20)"
-                ))
+                let whole_extension = attr.sub.is_none()
+                    && attr.urn.as_ref().is_some_and(|urn| {
+                        self.schema
+                            .extension_urn(&format!("{urn}:{}", attr.name))
+                            .is_some()
+                    });
+                invalid_path(if whole_extension {
+                    format!(
+                        "`{attr}` names a whole extension, which RFC 7644's path grammar (Figure 7) has no form for; name its attributes instead (P-29)"
+                    )
+                } else {
+                    format!("`{attr}` is not an attribute of the User schema (P-20)")
+                })
             })?;
         let sub = match &attr.sub {
             Some(s) => Some(def.sub(s).ok_or_else(|| {
@@ -911,6 +921,17 @@ mod tests {
             .expect_err("patch fails")
             .scim_type
             .expect("scimType")
+    }
+
+    #[test]
+    fn p29_a_bare_extension_urn_path_is_named_as_such() {
+        let ops = json!([{"op": "add", "path": ENTERPRISE_URN, "value": {"department": "x"}}]);
+        let err = run(&user(), ops).expect_err("not a path");
+        assert_eq!(err.scim_type, Some(ScimType::InvalidPath));
+        assert!(err.detail.contains("(P-29)"), "{}", err.detail);
+        let unknown = json!([{"op": "add", "path": "shoeSize", "value": 1}]);
+        let err = run(&user(), unknown).expect_err("unknown");
+        assert!(err.detail.contains("(P-20)"), "{}", err.detail);
     }
 
     fn lenient(set: impl FnOnce(&mut Leniency)) -> Leniency {
