@@ -43,35 +43,15 @@ else
     scimcert="${CARGO_TARGET_DIR:-target}/debug/scimcert"
 fi
 
-# A free loopback port: bind port 0, read it back, release it for the mock.
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+# shellcheck source=lib.sh
+source .ci/lib.sh
+port="$(free_port)"
 "$scimcert" mock scim --profile rfc7644 --port "$port" --token "$TOKEN" \
     >"$work/mock.log" 2>&1 &
 mock_pid=$!
 base_url="http://127.0.0.1:${port}/usergroup/t/my-tenant/scim/v2"
 
-# Ready when /ServiceProviderConfig answers 200 (at most 30 s).
-ready=""
-for _ in $(seq 1 150); do
-    if ! kill -0 "$mock_pid" 2>/dev/null; then
-        break
-    fi
-    if python3 - "$base_url/ServiceProviderConfig" "$TOKEN" <<'PY' 2>/dev/null; then
-import sys, urllib.request
-req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
-with urllib.request.urlopen(req, timeout=2) as resp:
-    sys.exit(0 if resp.status == 200 else 1)
-PY
-        ready=1
-        break
-    fi
-    sleep 0.2
-done
-if [[ -z "$ready" ]]; then
-    echo "independent clients: the mock did not come up on $base_url; its log:" >&2
-    cat "$work/mock.log" >&2
-    exit 1
-fi
+wait_ready "$mock_pid" "independent clients: the mock" "$base_url" "$TOKEN" "$work/mock.log" || exit 1
 
 echo "independent clients: scim2-tester against $base_url"
 timeout 600 "$work/venv/bin/python" - "$base_url" "$TOKEN" <<'PY'

@@ -45,32 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free loopback port: bind port 0, read it back, release it for the server.
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_ready NAME URL LOG: ready when URL/ServiceProviderConfig answers 200 (at most 30 s).
-wait_ready() {
-    local name="$1" base_url="$2" log="$3"
-    for _ in $(seq 1 150); do
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            break
-        fi
-        if python3 - "$base_url/ServiceProviderConfig" "$TOKEN" <<'PY' 2>/dev/null; then
-import sys, urllib.request
-req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
-with urllib.request.urlopen(req, timeout=2) as resp:
-    sys.exit(0 if resp.status == 200 else 1)
-PY
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "independent server: $name did not come up on $base_url; its log:" >&2
-    cat "$log" >&2
-    return 1
-}
+# shellcheck source=lib.sh
+source .ci/lib.sh
 
 # check_server NAME BASE_URL: runs the corpus against the server at BASE_URL and checks the
 # verdicts (no `error`) and what the run left behind (no `scimcert-` user).
@@ -174,7 +150,7 @@ run_scim2_server() {
     "$work/scim2-venv/bin/scim2-server" --hostname 127.0.0.1 --port "$port" \
         --bearer-token "$TOKEN" >"$work/scim2-server.log" 2>&1 &
     server_pid=$!
-    wait_ready scim2-server "http://127.0.0.1:$port/v2" "$work/scim2-server.log"
+    wait_ready "$server_pid" "independent server: scim2-server" "http://127.0.0.1:$port/v2" "$TOKEN" "$work/scim2-server.log"
 }
 
 # run_scimmy PORT: SCIMMY + scimmy-routers (npm, `npm ci` from the lock file); base URL /scim/v2.
@@ -187,7 +163,7 @@ run_scimmy() {
     (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) || return 1
     node "$dir/server.js" "$port" "$TOKEN" >"$work/scimmy.log" 2>&1 &
     server_pid=$!
-    wait_ready scimmy "http://127.0.0.1:$port/scim/v2" "$work/scimmy.log"
+    wait_ready "$server_pid" "independent server: scimmy" "http://127.0.0.1:$port/scim/v2" "$TOKEN" "$work/scimmy.log"
 }
 
 # run_django_scim2 PORT: django-scim2 (PyPI) in a minimal Django project on sqlite; base URL
@@ -206,7 +182,7 @@ run_django_scim2() {
     "${django[@]}" migrate >/dev/null || return 1
     "${django[@]}" runserver "127.0.0.1:$port" --noreload >"$work/django-scim2.log" 2>&1 &
     server_pid=$!
-    wait_ready django-scim2 "http://127.0.0.1:$port/scim/v2" "$work/django-scim2.log"
+    wait_ready "$server_pid" "independent server: django-scim2" "http://127.0.0.1:$port/scim/v2" "$TOKEN" "$work/django-scim2.log"
 }
 
 if [[ -n "${SCIMCERT_BIN:-}" ]]; then
