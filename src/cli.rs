@@ -544,7 +544,12 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     // `--target builtin:<profile>` names one simulation, as for the other commands.
     let plan = tools::TargetPlan::of(&args.target)?;
     let settings = &plan.settings;
-    let client = settings.client()?;
+    let client = if settings.target.is_none() && settings.client.oauth2.is_none() {
+        // Every URL of the run is a simulation's, plain http on loopback.
+        settings.client_without_system_roots()?
+    } else {
+        settings.client()?
+    };
     let (schemas, cases) = load_selected(&args.select)?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {

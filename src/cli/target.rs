@@ -379,6 +379,13 @@ impl TargetSettings {
         HttpClient::with_settings(self.client.clone()).map_err(|e| CliError::usage(e.to_string()))
     }
 
+    /// [`Self::client`] that trusts no CA, for a run that speaks plain http only.
+    pub fn client_without_system_roots(&self) -> Result<HttpClient, CliError> {
+        let mut settings = self.client.clone();
+        settings.system_roots = false;
+        HttpClient::with_settings(settings).map_err(|e| CliError::usage(e.to_string()))
+    }
+
     /// The real target (None: the built-in simulations): authenticated (an OAuth2
     /// token is fetched now, so a bad client stops the run before any case), with its
     /// capabilities discovered unless turned off.

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api::Profile;
 use crate::patch::schema::{ENTERPRISE_URN, USER_URN};
+use crate::patch::value::get_ci;
 use crate::patch::{
     Filter, Leniency, Mutability, Projection, Schema, ScimType, apply, filter::parse_filter,
     parse_patch_request, project,
@@ -263,7 +264,7 @@ impl ScimSim {
         let now = rfc3339_millis(store.tick());
         let location = format!("{}/Users/{id}", ctx.base_url);
         let stored = StoredUser {
-            resource: assemble(&id, &attributes, user_meta(&now, &now, &location, 1)),
+            resource: assemble(&id, attributes, user_meta(&now, &now, &location, 1)),
             version: 1,
         };
         // VD-01: VMware documents 200 for a create.
@@ -304,7 +305,7 @@ impl ScimSim {
             let old_meta = MetaFields::of(&old.resource);
             let replaced = assemble(
                 id,
-                &attributes,
+                attributes,
                 user_meta(
                     &old_meta.created,
                     &old_meta.last_modified,
@@ -704,10 +705,12 @@ fn user_meta(created: &str, last_modified: &str, location: &str, version: u64) -
 
 /// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;
 /// `schemas` names the core URN and, when its attributes are present, the enterprise one.
-fn assemble(id: &str, attributes: &Value, meta: Value) -> Value {
-    let empty = Map::new();
-    let attributes = attributes.as_object().unwrap_or(&empty);
-    let mut schemas: Vec<String> = member(&Value::Object(attributes.clone()), "schemas")
+fn assemble(id: &str, attributes: Value, meta: Value) -> Value {
+    let attributes = match attributes {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let mut schemas: Vec<String> = get_ci(&attributes, "schemas")
         .and_then(Value::as_array)
         .map(|urns| {
             urns.iter()
@@ -731,7 +734,7 @@ fn assemble(id: &str, attributes: &Value, meta: Value) -> Value {
     {
         schemas.push(ENTERPRISE_URN.to_string());
     }
-    let mut resource = Map::new();
+    let mut resource = Map::with_capacity(attributes.len() + 3);
     resource.insert("schemas".into(), json!(schemas));
     resource.insert("id".into(), json!(id));
     for (key, value) in attributes {
@@ -739,7 +742,7 @@ fn assemble(id: &str, attributes: &Value, meta: Value) -> Value {
             .iter()
             .any(|reserved| key.eq_ignore_ascii_case(reserved))
         {
-            resource.insert(key.clone(), value.clone());
+            resource.insert(key, value);
         }
     }
     resource.insert("meta".into(), meta);

@@ -27,12 +27,35 @@ pub fn rfc3339_millis(epoch_ms: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    // Digit by digit: every write of a simulation stamps `meta.lastModified`, and
+    // `format!` with padding costs several times more.
+    let mut out = String::with_capacity(24);
+    if (0..=9999).contains(&year) {
+        push_digits(&mut out, year as u64, 4);
+    } else {
+        out.push_str(&format!("{year:04}"));
+    }
+    for (sep, value, width) in [
+        ('-', u64::from(month), 2),
+        ('-', u64::from(day), 2),
+        ('T', rem / 3600, 2),
+        (':', rem % 3600 / 60, 2),
+        (':', rem % 60, 2),
+        ('.', millis, 3),
+    ] {
+        out.push(sep);
+        push_digits(&mut out, value, width);
+    }
+    out.push('Z');
+    out
+}
+
+/// The last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u64, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u64.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).

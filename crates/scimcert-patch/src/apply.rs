@@ -764,7 +764,12 @@ impl Engine<'_> {
                 };
                 holder.and_then(|h| get_ci(h, name))
             }
-            for def in defs {
+            // Every check below needs a required, readOnly or immutable attribute.
+            let guarded = defs.iter().filter(|def| {
+                def.required
+                    || matches!(def.mutability, Mutability::ReadOnly | Mutability::Immutable)
+            });
+            for def in guarded {
                 let (old, new) = (
                     lookup(container, before, &def.name),
                     lookup(container, after, &def.name),

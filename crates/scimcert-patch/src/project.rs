@@ -192,6 +192,16 @@ pub fn project(resource: &Value, schema: &Schema, projection: &Projection) -> Va
     let Some(obj) = resource.as_object() else {
         return resource.clone();
     };
+    // The default view of a resource with nothing to leave out (most answers): a clone
+    // copies the map without hashing every key into a new one.
+    if matches!(projection, Projection::Default) && default_view_is_whole(obj, schema) {
+        return resource.clone();
+    }
+    project_members(obj, schema, projection)
+}
+
+/// [`project`] member by member.
+fn project_members(obj: &Map<String, Value>, schema: &Schema, projection: &Projection) -> Value {
     let entries: Vec<AttrPath> = match projection {
         Projection::Default => Vec::new(),
         Projection::Attributes(names) | Projection::Excluded(names) => names
@@ -226,6 +236,54 @@ pub fn project(resource: &Value, schema: &Schema, projection: &Projection) -> Va
     Value::Object(out)
 }
 
+/// Whether the default projection keeps every member of `obj` as it is: exactly when
+/// `project` would copy each member unchanged (nothing `returned: never` or `request`,
+/// no empty value it drops, every extension an object it keeps whole).
+fn default_view_is_whole(obj: &Map<String, Value>, schema: &Schema) -> bool {
+    obj.iter().all(|(key, value)| {
+        if key.eq_ignore_ascii_case("schemas") {
+            return true;
+        }
+        if let Some(ext) = schema.extension_urn(key) {
+            let defs = schema.attributes_of(ext).unwrap_or_default();
+            return value
+                .as_object()
+                .is_some_and(|inner| !inner.is_empty() && members_whole(inner, defs));
+        }
+        members_whole(std::iter::once((key, value)), &schema.core)
+    })
+}
+
+fn members_whole<'a>(
+    members: impl IntoIterator<Item = (&'a String, &'a Value)>,
+    defs: &[AttrDef],
+) -> bool {
+    members.into_iter().all(|(key, value)| {
+        let Some(def) = defs.iter().find(|d| d.name.eq_ignore_ascii_case(key)) else {
+            // Members the schema does not know are kept in the default view.
+            return true;
+        };
+        if matches!(def.returned, Returned::Never | Returned::Request) {
+            return false;
+        }
+        // As `filter_subs` keeps a value whole: a non-empty object without
+        // `returned: never` sub-attributes, any simple value, a non-empty array of those.
+        let whole = |v: &Value| match v {
+            Value::Object(o) => {
+                !o.is_empty()
+                    && !o
+                        .keys()
+                        .any(|k| def.sub(k).is_some_and(|s| s.returned == Returned::Never))
+            }
+            _ => true,
+        };
+        match value {
+            Value::Array(items) => !items.is_empty() && items.iter().all(whole),
+            other => whole(other),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -249,6 +307,30 @@ mod tests {
     fn projected(attributes: Option<&str>, excluded: Option<&str>) -> Value {
         let projection = Projection::from_query(attributes, excluded).expect("valid query");
         project(&user(), &Schema::rfc7643_user(), &projection)
+    }
+
+    #[test]
+    fn default_view_shortcut_equals_member_by_member() {
+        let ext = serde_json::json!({"department": "Tour"});
+        let samples = [
+            user(),
+            json!({"schemas": [USER_URN], "id": "u1", "userName": "b", "nickName": "n"}),
+            json!({"id": "u1", "emails": [], "name": {}, "x-unknown": {"a": 1}}),
+            json!({"id": "u1", "emails": [{}], "phoneNumbers": [{"value": "1"}]}),
+            json!({"id": "u1", ENTERPRISE_URN: {}}),
+            json!({"id": "u1", ENTERPRISE_URN: "not an object"}),
+            json!({"id": "u1", ENTERPRISE_URN: ext, "Password": "x"}),
+            json!({"id": "u1", "groups": [{"value": "g", "display": "G"}], "active": true}),
+        ];
+        let schema = Schema::rfc7643_user();
+        for sample in samples {
+            let obj = sample.as_object().expect("an object");
+            // As text: map equality would not see a change of member order.
+            assert_eq!(
+                project(&sample, &schema, &Projection::Default).to_string(),
+                project_members(obj, &schema, &Projection::Default).to_string(),
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub fn find_key<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Strin
 
 /// The value under `name` (case-insensitive key).
 pub fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    find_key(obj, name).and_then(|k| obj.get(k))
+    // One scan of the entries: looking the found key up again would hash it.
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 /// Unassigned per RFC 7643 §2.5: `null`, `[]` or `{}`.
