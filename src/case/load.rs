@@ -26,8 +26,8 @@ pub struct LoadedCase {
     pub stem: String,
     /// The file's text, for showing the lines failures point at.
     pub source: std::sync::Arc<str>,
-    /// What the case needs and the target variables it uses, worked out on first use
-    /// (a case runs under several profiles).
+    /// What the case needs and the target variables it uses, worked out once when
+    /// parsed (a case runs under several profiles).
     needs: std::sync::OnceLock<(BTreeSet<Requirement>, BTreeSet<String>)>,
 }
 
@@ -263,12 +263,18 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<LoadedCase>, Diagnostic
         .unwrap_or_default();
     Ok(cases
         .into_iter()
-        .map(|case| LoadedCase {
-            case,
-            file: file.to_path_buf(),
-            stem: stem.clone(),
-            source: source.clone(),
-            needs: std::sync::OnceLock::new(),
+        .map(|case| {
+            let loaded = LoadedCase {
+                case,
+                file: file.to_path_buf(),
+                stem: stem.clone(),
+                source: source.clone(),
+                needs: std::sync::OnceLock::new(),
+            };
+            // Worked out here, on a parsing thread, instead of one case after another
+            // when the run pairs cases with targets.
+            loaded.needs();
+            loaded
         })
         .collect())
 }

@@ -84,7 +84,7 @@ pub fn strings_in(value: &Value, out: &mut Vec<String>) {
 
 /// Substitutes every `{{ name }}`; a name missing from `vars` is an error naming it.
 pub fn render(text: &str, vars: &Vars) -> Result<String, String> {
-    if !text.contains("{{") {
+    if !has_template(text) {
         return Ok(text.to_string());
     }
     let text = if vars.contains_key(USER_NAME_DOMAIN) {
@@ -109,23 +109,41 @@ pub fn render(text: &str, vars: &Vars) -> Result<String, String> {
 
 /// Renders every string (keys and values) of a JSON value.
 pub fn render_value(value: &Value, vars: &Vars) -> Result<Value, String> {
-    Ok(match value {
-        Value::String(s) => Value::String(render(s, vars)?),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| render_value(v, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => {
-            let mut out = serde_json::Map::with_capacity(map.len());
-            for (k, v) in map {
-                out.insert(render(k, vars)?, render_value(v, vars)?);
+    // A clone copies maps without hashing their keys again; most strings hold no
+    // template and stay as they are.
+    let mut out = value.clone();
+    render_in_place(&mut out, vars)?;
+    Ok(out)
+}
+
+fn render_in_place(value: &mut Value, vars: &Vars) -> Result<(), String> {
+    match value {
+        Value::String(s) if has_template(s) => *s = render(s, vars)?,
+        Value::Array(items) => {
+            for item in items {
+                render_in_place(item, vars)?;
             }
-            Value::Object(out)
         }
-        other => other.clone(),
-    })
+        Value::Object(map) if map.keys().any(|k| has_template(k)) => {
+            for (k, mut v) in std::mem::take(map) {
+                let key = render(&k, vars)?;
+                render_in_place(&mut v, vars)?;
+                map.insert(key, v);
+            }
+        }
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                render_in_place(v, vars)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether `text` holds a `{{` (cheaper than a substring search for short strings).
+fn has_template(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w == b"{{")
 }
 
 #[cfg(test)]

@@ -16,57 +16,92 @@ const DATETIME_KEYS: &[&str] = &["created", "lastModified"];
 /// `[version]`, remaining UUIDs by `[uuid]`. A value of the wrong format is kept, so
 /// the snapshot shows it.
 pub fn redact(value: &Value, base_url: &str, vars: &Vars) -> Value {
-    redact_inner(value, None, base_url, vars)
-}
-
-fn redact_inner(value: &Value, key: Option<&str>, base_url: &str, vars: &Vars) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), redact_inner(v, Some(k), base_url, vars)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| redact_inner(v, None, base_url, vars))
-                .collect(),
-        ),
-        Value::String(s) => Value::String(redact_str(s, key, base_url, vars)),
-        other => other.clone(),
-    }
+    let redactor = Redactor::new(base_url, vars);
+    let mut out = value.clone();
+    redactor.in_place(&mut out, None);
+    out
 }
 
 /// Redacts one string (also used for header values such as `ETag`).
 pub fn redact_str(s: &str, key: Option<&str>, base_url: &str, vars: &Vars) -> String {
-    if key.is_some_and(|k| DATETIME_KEYS.contains(&k)) && is_datetime(s) {
-        return "[datetime]".into();
+    Redactor::new(base_url, vars)
+        .string(s, key)
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// What [`redact`] replaces, prepared once per value.
+struct Redactor<'a> {
+    base_url: &'a str,
+    /// Variables worth replacing, longest value first, so a value that contains
+    /// another is replaced whole.
+    named: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Redactor<'a> {
+    fn new(base_url: &'a str, vars: &'a Vars) -> Redactor<'a> {
+        let mut named: Vec<(&str, &str)> = vars
+            .iter()
+            .filter(|(_, v)| v.len() >= 3)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        named.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        Redactor { base_url, named }
     }
-    if key == Some("version") && is_version(s) {
-        return "[version]".into();
-    }
-    if key == Some("id") && is_sequential_id(s) {
-        return "[id]".into();
-    }
-    let mut out = if base_url.is_empty() {
-        s.to_string()
-    } else {
-        s.replace(base_url, "[base]")
-    };
-    // Longest first, so a value that contains another is replaced whole.
-    let mut named: Vec<(&String, &String)> = vars.iter().filter(|(_, v)| v.len() >= 3).collect();
-    named.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-    for (name, v) in named {
-        if out.contains(v.as_str()) {
-            out = out.replace(v.as_str(), &format!("[{name}]"));
+
+    /// Redacts every string in `value` where it stands (a copy redacted member by
+    /// member would hash every key again).
+    fn in_place(&self, value: &mut Value, key: Option<&str>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    self.in_place(v, Some(k));
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.in_place(v, None)),
+            Value::String(s) => {
+                if let Some(redacted) = self.string(s, key) {
+                    *s = redacted;
+                }
+            }
+            _ => {}
         }
     }
-    static UUID: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let uuid = UUID.get_or_init(|| {
-        regex::Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+    /// `s` redacted, or None when nothing in it is volatile.
+    fn string(&self, s: &str, key: Option<&str>) -> Option<String> {
+        if key.is_some_and(|k| DATETIME_KEYS.contains(&k)) && is_datetime(s) {
+            return Some("[datetime]".into());
+        }
+        if key == Some("version") && is_version(s) {
+            return Some("[version]".into());
+        }
+        if key == Some("id") && is_sequential_id(s) {
+            return Some("[id]".into());
+        }
+        let mut out = std::borrow::Cow::Borrowed(s);
+        if !self.base_url.is_empty() && out.contains(self.base_url) {
+            out = out.replace(self.base_url, "[base]").into();
+        }
+        for (name, v) in &self.named {
+            if out.contains(v) {
+                out = out.replace(v, &format!("[{name}]")).into();
+            }
+        }
+        static UUID: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let uuid = UUID.get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            )
             .expect("static regex")
-    });
-    uuid.replace_all(&out, "[uuid]").into_owned()
+        });
+        match uuid.replace_all(&out, "[uuid]") {
+            std::borrow::Cow::Owned(replaced) => Some(replaced),
+            std::borrow::Cow::Borrowed(_) => match out {
+                std::borrow::Cow::Owned(changed) => Some(changed),
+                std::borrow::Cow::Borrowed(_) => None,
+            },
+        }
+    }
 }
 
 /// A Fabric user id as the simulation issues them (`User_<n>`): its number depends on
