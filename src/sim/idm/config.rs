@@ -328,3 +328,145 @@ fn resolve_core_attr(schema: &Schema, name: &str) -> Result<CoreAttrRef, String>
         name: def.name.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_config_has_documented_profiles() {
+        let config = IdmConfig::builtin();
+        let (name, subscriber) = config.profile("subscriber").expect("Subscriber");
+        assert_eq!(name, "Subscriber");
+        assert!(subscriber.target_supports_patch);
+        for (attr, ty) in [
+            ("userKey", CustomAttrType::String),
+            ("loyaltyPoints", CustomAttrType::Integer),
+            ("creditLimit", CustomAttrType::Number),
+            ("marketingOptIn", CustomAttrType::Boolean),
+            ("contractEnd", CustomAttrType::DateTimeString),
+        ] {
+            assert_eq!(
+                subscriber.custom(attr).map(|(_, m)| m.attribute_type),
+                Some(ty),
+                "{attr}"
+            );
+        }
+        assert_eq!(
+            subscriber.custom("legacyCode").map(|(_, m)| m.mode),
+            Some(CustomAttrMode::Swallow)
+        );
+        assert_eq!(
+            subscriber.custom("crmRef").map(|(_, m)| m.mode),
+            Some(CustomAttrMode::Map)
+        );
+        assert!(
+            !config
+                .profile("GUEST")
+                .expect("Guest")
+                .1
+                .target_supports_patch
+        );
+        assert!(
+            config
+                .profile("Partner")
+                .expect("Partner")
+                .1
+                .custom("accountType")
+                .expect("accountType")
+                .1
+                .required
+        );
+        assert_eq!(IdmConfig::default(), config);
+    }
+
+    #[test]
+    fn config_defaults_apply() {
+        let config = IdmConfig::from_json_str(
+            r#"{"profiles": {"Basic": {"scim-custom-attr-mapping": {"code": {}}}}}"#,
+        )
+        .expect("valid");
+        let (_, basic) = config.profile("basic").expect("Basic");
+        assert!(basic.target_supports_patch);
+        assert!(basic.group_assignment.is_empty());
+        let (_, code) = basic.custom("code").expect("code");
+        assert_eq!(code.attribute_type, CustomAttrType::String);
+        assert_eq!(code.mode, CustomAttrMode::Forward);
+        assert!(!code.required);
+    }
+
+    #[test]
+    fn config_errors_are_clear() {
+        let cases = [
+            ("{", "EOF"),
+            (r#"{"profiles": {}}"#, "at least one profile"),
+            (
+                r#"{"profiles": {"A": {"scim-custom-attr-mapping": {"x": {"attribute-type": "TEXT"}}}}}"#,
+                "TEXT",
+            ),
+            (
+                r#"{"profiles": {"A": {"scim-custom-attr-mapping": {"x": {"mode": "MAP"}}}}}"#,
+                "target-attribute-name",
+            ),
+            (
+                r#"{"profiles": {"A": {"scim-custom-attr-mapping": {"x": {"atribute-type": "STRING"}}}}}"#,
+                "atribute-type",
+            ),
+            (r#"{"profiles": {"A": {}, "a": {}}}"#, "differ only in case"),
+            (
+                r#"{"profiles": {"A": {"scim-rfc7643-mapping": {"userName": "SWALLOW"}}}}"#,
+                "cannot be swallowed",
+            ),
+            (
+                r#"{"profiles": {"A": {"scim-rfc7643-mapping": {"shoeSize": "FORWARD"}}}}"#,
+                "shoeSize",
+            ),
+            (
+                r#"{"profiles": {"A": {"scim-custom-attr-mapping": {"a.b": {}}}}}"#,
+                "a.b",
+            ),
+            (
+                r#"{"profiles": {"A": {"scim-custom-attr-mapping": {"x": {"mode": "MAP", "target-attribute-name": "y"}, "y": {}}}}}"#,
+                "stored as",
+            ),
+            (
+                r#"{"profiles": {"A": {"scim-custom-attr-mapping": {"x": {"attribute-name": "z"}}}}}"#,
+                "differs from its key",
+            ),
+            (
+                r#"{"profiles": {"A": {"group-assignment": ["g", "g"]}}}"#,
+                "twice",
+            ),
+        ];
+        for (json, expected) in cases {
+            match IdmConfig::from_json_str(json) {
+                Err(SimError::Config(message)) => {
+                    assert!(message.contains(expected), "{json}: {message}")
+                }
+                other => panic!("{json}: expected a config error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn config_load_reads_a_file_and_names_it_in_errors() {
+        let dir = std::env::temp_dir().join(format!("scimcert-idm-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let good = dir.join("good.json");
+        std::fs::write(&good, BUILTIN_CONFIG_JSON).expect("write");
+        assert_eq!(IdmConfig::load(&good).expect("loads"), IdmConfig::builtin());
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"profiles\": 3}").expect("write");
+        match IdmConfig::load(&bad) {
+            Err(SimError::Config(message)) => assert!(message.contains("bad.json"), "{message}"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+        match IdmConfig::load(dir.join("missing.json")) {
+            Err(SimError::Config(message)) => {
+                assert!(message.contains("missing.json"), "{message}")
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

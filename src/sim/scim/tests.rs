@@ -1,4 +1,8 @@
-//! Unit tests of the SCIM simulation, calling [`Handler::handle`] directly.
+//! Unit tests of the SCIM simulation, calling [`Handler::handle`] directly, for what the
+//! case corpus (`cases/scim/`, run over HTTP by `tests/conformance.rs`) does not check:
+//! the simulation's own numbering and formats (ids, `W/"n"` versions), the endpoints
+//! around PATCH that no rule covers (create, PUT, DELETE, lists, discovery, routing, auth,
+//! tenants), options a case cannot set, speed and robustness.
 
 use serde_json::{Value, json};
 
@@ -118,20 +122,6 @@ fn is_rfc3339_millis(value: &Value) -> bool {
 }
 
 #[test]
-fn vd01_create_answers_200_under_vmware_201_otherwise() {
-    for (profile, status) in [
-        (Profile::Vmware, 200),
-        (Profile::Rfc7644, 201),
-        (Profile::Entra, 201),
-        (Profile::Okta, 201),
-    ] {
-        let sim = sim(profile);
-        let response = sim.handle(&request("POST", "/Users", Some(bjensen())));
-        assert_eq!(response.status, status, "{profile}");
-    }
-}
-
-#[test]
 fn create_assigns_id_meta_etag_and_location() {
     let sim = sim(Profile::Rfc7644);
     let response = sim.handle(&request("POST", "/Users", Some(bjensen())));
@@ -229,38 +219,6 @@ fn e05_changing_patch_bumps_version_and_last_modified() {
     assert!(after["meta"]["lastModified"].as_str() > before["meta"]["lastModified"].as_str());
     assert_eq!(after["meta"]["location"], before["meta"]["location"]);
     assert_eq!(after["id"], before["id"]);
-}
-
-#[test]
-fn a08_no_op_add_keeps_version_and_last_modified() {
-    let sim = sim(Profile::Rfc7644);
-    let id = create(&sim, bjensen());
-    let before = body(&get(&sim, &id)).clone();
-    let response = patch(
-        &sim,
-        &id,
-        json!([{"op": "add", "path": "displayName", "value": "Babs Jensen"}]),
-    );
-    assert_eq!(response.status, 200, "{:?}", response.body);
-    assert_eq!(header(&response, "etag"), Some("W/\"1\""));
-    assert_eq!(body(&response)["meta"], before["meta"]);
-}
-
-#[test]
-fn p13_failed_patch_leaves_user_unchanged() {
-    let sim = sim(Profile::Rfc7644);
-    let id = create(&sim, bjensen());
-    let before = body(&get(&sim, &id)).clone();
-    let response = patch(
-        &sim,
-        &id,
-        json!([
-            {"op": "replace", "path": "displayName", "value": "changed"},
-            {"op": "remove", "path": "userName"}
-        ]),
-    );
-    assert_eq!(response.status, 400);
-    assert_eq!(body(&get(&sim, &id)), &before);
 }
 
 #[test]
@@ -435,18 +393,13 @@ fn uniqueness_409_on_post_case_insensitive() {
     assert_eq!(sim.user_count("my-tenant"), 1);
 }
 
+/// The corpus checks a PATCH collision (`scim-err-username-collision-*`); PUT, renaming
+/// oneself by case and reusing a freed name are the store's uniqueness bookkeeping.
 #[test]
-fn uniqueness_409_on_patch_and_put() {
+fn uniqueness_409_on_put_and_names_freed_by_a_rename() {
     let sim = sim(Profile::Rfc7644);
     create(&sim, bjensen());
     let other = create(&sim, json!({"userName": "other"}));
-    let response = patch(
-        &sim,
-        &other,
-        json!([{"op": "replace", "path": "userName", "value": "BJENSEN"}]),
-    );
-    assert_error(&response, 409, Some("uniqueness"));
-    assert_eq!(body(&get(&sim, &other))["userName"], "other");
     let response = sim.handle(&request(
         "PUT",
         &format!("/Users/{other}"),
@@ -468,121 +421,6 @@ fn uniqueness_409_on_patch_and_put() {
     );
     assert_eq!(response.status, 200);
     create(&sim, json!({"userName": "other"}));
-}
-
-#[test]
-fn e04_if_match_mismatch_is_409_under_vmware_412_under_rfc7644() {
-    for (profile, status) in [
-        (Profile::Vmware, 409),
-        (Profile::Rfc7644, 412),
-        (Profile::Entra, 412),
-    ] {
-        let sim = sim(profile);
-        let id = create(&sim, bjensen());
-        let user = format!("/Users/{id}");
-        let ops = patch_op(json!([{"op": "replace", "path": "title", "value": "Boss"}]));
-        let stale = |request: SimRequest| with_header(request, "if-match", "W/\"7\"");
-        assert_error(
-            &sim.handle(&stale(request("PATCH", &user, Some(ops.clone())))),
-            status,
-            None,
-        );
-        assert_error(
-            &sim.handle(&stale(request("PUT", &user, Some(bjensen())))),
-            status,
-            None,
-        );
-        assert_error(
-            &sim.handle(&stale(request("DELETE", &user, None))),
-            status,
-            None,
-        );
-        assert_eq!(
-            body(&get(&sim, &id))["meta"]["version"],
-            "W/\"1\"",
-            "{profile}"
-        );
-
-        let current = with_header(
-            request("PATCH", &user, Some(ops.clone())),
-            "if-match",
-            "W/\"1\"",
-        );
-        assert_eq!(sim.handle(&current).status, 200, "{profile}");
-        let star = with_header(request("PATCH", &user, Some(ops)), "if-match", "*");
-        assert_eq!(sim.handle(&star).status, 200, "{profile}");
-        let delete = with_header(request("DELETE", &user, None), "if-match", "W/\"2\"");
-        assert_eq!(sim.handle(&delete).status, 204, "{profile}");
-    }
-}
-
-#[test]
-fn e03_if_none_match_current_version_is_304() {
-    let sim = sim(Profile::Rfc7644);
-    let id = create(&sim, bjensen());
-    let user = format!("/Users/{id}");
-    let response = sim.handle(&with_header(
-        request("GET", &user, None),
-        "if-none-match",
-        "W/\"1\"",
-    ));
-    assert_eq!(response.status, 304);
-    assert!(response.body.is_none());
-    assert_eq!(header(&response, "etag"), Some("W/\"1\""));
-    let response = sim.handle(&with_header(
-        request("GET", &user, None),
-        "if-none-match",
-        "W/\"0\"",
-    ));
-    assert_eq!(response.status, 200);
-}
-
-#[test]
-fn q05_patch_with_attributes_answers_projection() {
-    let sim = sim(Profile::Vmware);
-    let id = create(&sim, bjensen());
-    let ops = patch_op(json!([{"op": "replace", "path": "title", "value": "Boss"}]));
-    let response = sim.handle(&request(
-        "PATCH",
-        &format!("/Users/{id}?attributes=title"),
-        Some(ops),
-    ));
-    assert_eq!(response.status, 200);
-    let user = body(&response);
-    assert_eq!(user["id"], json!(id));
-    assert_eq!(user["title"], "Boss");
-    assert!(user.get("displayName").is_none(), "{user}");
-    assert!(user.get("emails").is_none(), "{user}");
-    assert_eq!(header(&response, "etag"), Some("W/\"2\""));
-
-    let ops = patch_op(json!([{"op": "replace", "path": "title", "value": "Chief"}]));
-    let response = sim.handle(&request(
-        "PATCH",
-        &format!("/Users/{id}?excludedAttributes=emails,name"),
-        Some(ops),
-    ));
-    let user = body(&response);
-    assert_eq!(user["title"], "Chief");
-    assert!(
-        user.get("emails").is_none() && user.get("name").is_none(),
-        "{user}"
-    );
-    assert_eq!(user["displayName"], "Babs Jensen");
-}
-
-#[test]
-fn get_with_projection() {
-    let sim = sim(Profile::Rfc7644);
-    let id = create(&sim, bjensen());
-    let response = sim.handle(&request(
-        "GET",
-        &format!("/Users/{id}?attributes=userName"),
-        None,
-    ));
-    let user = body(&response);
-    assert_eq!(user["userName"], "bjensen");
-    assert_eq!(user["id"], json!(id));
-    assert!(user.get("displayName").is_none());
 }
 
 #[test]
@@ -635,63 +473,6 @@ fn oversized_body_is_413() {
 }
 
 #[test]
-fn vd05_country_accepted_under_vmware_invalid_path_under_rfc7644() {
-    let country = json!([{
-        "op": "add",
-        "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:country",
-        "value": "India"
-    }]);
-    let vmware = sim(Profile::Vmware);
-    let id = create(&vmware, bjensen());
-    let response = patch(&vmware, &id, country.clone());
-    assert_eq!(response.status, 200, "{:?}", response.body);
-    let user = body(&response);
-    assert_eq!(user[ENTERPRISE_URN]["country"], "India");
-    assert!(
-        user["schemas"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(ENTERPRISE_URN)),
-        "{user}"
-    );
-
-    let strict = sim(Profile::Rfc7644);
-    let id = create(&strict, bjensen());
-    assert_error(&patch(&strict, &id, country), 400, Some("invalidPath"));
-}
-
-#[test]
-fn vd02_patch_schemas_optional_under_vmware_required_under_rfc7644() {
-    let seed_body = json!({
-        "Operations": [{"op": "replace", "path": "title", "value": "Boss"}],
-        "id": "string",
-        "externalId": "string",
-        "meta": {"version": "string"}
-    });
-    let vmware = sim(Profile::Vmware);
-    let id = create(&vmware, bjensen());
-    let response = vmware.handle(&request(
-        "PATCH",
-        &format!("/Users/{id}"),
-        Some(seed_body.clone()),
-    ));
-    assert_eq!(response.status, 200, "{:?}", response.body);
-    assert_eq!(body(&response)["title"], "Boss");
-    assert_eq!(
-        body(&response)["externalId"],
-        "ext-1",
-        "VD-03: top-level externalId is ignored"
-    );
-
-    let strict = sim(Profile::Rfc7644);
-    let id = create(&strict, bjensen());
-    let no_schemas = json!({"Operations": [{"op": "replace", "path": "title", "value": "Boss"}]});
-    let response = strict.handle(&request("PATCH", &format!("/Users/{id}"), Some(no_schemas)));
-    assert_eq!(response.status, 400, "{:?}", response.body);
-    assert_eq!(body(&get(&strict, &id)).get("title"), None);
-}
-
-#[test]
 fn put_replaces_writable_attributes_and_keeps_id_and_created() {
     let sim = sim(Profile::Rfc7644);
     let id = create(&sim, bjensen());
@@ -716,21 +497,6 @@ fn put_replaces_writable_attributes_and_keeps_id_and_created() {
     // The same PUT again changes nothing.
     let again = sim.handle(&request("PUT", &format!("/Users/{id}"), Some(replacement)));
     assert_eq!(body(&again)["meta"]["version"], "W/\"2\"");
-}
-
-#[test]
-fn vd10_put_cannot_change_external_id_under_vmware() {
-    let sim = sim(Profile::Vmware);
-    let id = create(&sim, bjensen());
-    let mut changed = bjensen();
-    changed["externalId"] = json!("ext-2");
-    let response = sim.handle(&request("PUT", &format!("/Users/{id}"), Some(changed)));
-    assert_error(&response, 400, Some("mutability"));
-    let mut omitted = bjensen();
-    omitted.as_object_mut().unwrap().remove("externalId");
-    let response = sim.handle(&request("PUT", &format!("/Users/{id}"), Some(omitted)));
-    assert_eq!(response.status, 200);
-    assert_eq!(body(&response)["externalId"], "ext-1");
 }
 
 #[test]
@@ -790,30 +556,6 @@ fn list_rejects_bad_filters_and_numbers() {
         400,
         Some("invalidValue"),
     );
-}
-
-#[test]
-fn search_endpoint_filters_and_projects() {
-    let sim = sim(Profile::Rfc7644);
-    create(&sim, bjensen());
-    create(&sim, json!({"userName": "other"}));
-    let search = json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-        "filter": "userName sw \"bj\"",
-        "attributes": ["userName"]
-    });
-    let response = sim.handle(&request("POST", "/Users/.search", Some(search)));
-    assert_eq!(response.status, 200, "{:?}", response.body);
-    let list = body(&response);
-    assert_eq!(list["totalResults"], 1);
-    assert_eq!(list["Resources"][0]["userName"], "bjensen");
-    assert!(list["Resources"][0].get("displayName").is_none());
-    let response = sim.handle(&request(
-        "POST",
-        "/Users/.search",
-        Some(json!({"filter": 3})),
-    ));
-    assert_error(&response, 400, Some("invalidValue"));
 }
 
 #[test]
