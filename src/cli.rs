@@ -609,7 +609,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let mut info = report::RunInfo {
         target: label,
         run_id,
-        date: scimcert::util::time::rfc3339_utc(started_at),
+        date: scimcert::util::rfc3339_utc(started_at),
         selection: describe_selection(&args.select),
         strict: args.strict,
         interrupted: cancel.is_cancelled(),

@@ -12,7 +12,7 @@ use scimcert::exchange::HttpRequest;
 use scimcert::exit;
 use scimcert::run::http::CLEANUP_BACKOFF;
 use scimcert::run::{HttpClient, Target};
-use scimcert::util::encode::encode_segment;
+use scimcert::util::encode_segment;
 
 /// Users read per page of a SCIM listing.
 const PAGE: usize = 100;

@@ -350,7 +350,7 @@ impl Adapter {
         let client = self.client.as_ref()?;
         let dir = client.options.dir.as_ref()?;
         let write = client.options.writer?;
-        let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
+        let date = crate::util::rfc3339_utc(std::time::SystemTime::now());
         Some(write(dir, &client.log.report(), &date, &client.secrets))
     }
 
@@ -388,7 +388,7 @@ impl Adapter {
                     "the mock does not grade its client: start it with --client-report",
                 ),
                 Some(client) => {
-                    let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
+                    let date = crate::util::rfc3339_utc(std::time::SystemTime::now());
                     let mut doc = client.log.report().to_json(&date);
                     client.secrets.redact_json(&mut doc);
                     if request.method == "POST" {
