@@ -548,7 +548,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let (schemas, cases) = load_selected(&args.select)?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {
-        Some(dir) => SnapshotMode::Dir(scimcert::check::snapshot::SnapshotDir::new(dir)),
+        Some(dir) => SnapshotMode::Dir(scimcert::check::SnapshotDir::new(dir)),
         None => SnapshotMode::Off,
     };
     let real_target = settings.real_target(&client).await?;
