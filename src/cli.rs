@@ -9,8 +9,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use scimcert::api::{Api, Profile};
-use scimcert::case::load::{Corpus, LoadedCase};
-use scimcert::case::model::Level;
+use scimcert::case::{Corpus, Level, LoadedCase};
 use scimcert::check::SchemaRegistry;
 use scimcert::exit;
 use scimcert::outcome::Verdict;
@@ -467,7 +466,7 @@ pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
     let catalogue = corpus.catalogue.clone().ok_or_else(|| {
         CliError::usage(format!(
             "no rule catalogue ({}) in {}",
-            scimcert::case::rules::RULES_FILE,
+            scimcert::case::RULES_FILE,
             args.select.cases.display()
         ))
     })?;
@@ -862,14 +861,14 @@ fn describe_selection(select: &SelectArgs) -> String {
 
 /// The rule catalogue beside the cases, where the loader finds it (it was validated
 /// when the cases loaded); `None` when there is none.
-fn read_catalogue(cases: &std::path::Path) -> Option<scimcert::case::rules::Catalogue> {
+fn read_catalogue(cases: &std::path::Path) -> Option<scimcert::case::Catalogue> {
     let path = if cases.is_dir() {
-        cases.join(scimcert::case::rules::RULES_FILE)
+        cases.join(scimcert::case::RULES_FILE)
     } else {
-        cases.with_file_name(scimcert::case::rules::RULES_FILE)
+        cases.with_file_name(scimcert::case::RULES_FILE)
     };
     let text = std::fs::read_to_string(&path).ok()?;
-    scimcert::case::rules::Catalogue::parse(&path, &text).ok()
+    scimcert::case::Catalogue::parse(&path, &text).ok()
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimcert::api::{Api, Profile};
-use scimcert::case::load_path;
-use scimcert::case::model::SnapshotSpec;
+use scimcert::case::{SnapshotSpec, load_path};
 use scimcert::check::{SchemaRegistry, Verdict};
 use scimcert::plan::BuiltinTargets;
 use scimcert::report::console;

@@ -750,8 +750,8 @@ fn case_loader_refuses_yaml_nested_ten_thousand_deep() {
     let path = std::path::Path::new("deep.yaml");
     for text in [flow, block, "[".repeat(DEEP), "{a: ".repeat(DEEP)] {
         let started = Instant::now();
-        let diagnostic = scimcert::case::load::parse_file(path, &text)
-            .expect_err("refused, not loaded or overflowed");
+        let diagnostic =
+            scimcert::case::parse_file(path, &text).expect_err("refused, not loaded or overflowed");
         assert!(started.elapsed() < QUICKLY, "{:?}", started.elapsed());
         // serde-saphyr's depth budget (64, reported in plain words) or its parser's
         // recursion limit.

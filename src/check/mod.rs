@@ -9,9 +9,7 @@ pub(crate) mod snapshot;
 
 use serde_json::Value;
 
-use crate::case::load::LoadedCase;
-use crate::case::model::{Expect, Level};
-use crate::case::template::{self, Vars};
+use crate::case::{Expect, Level, LoadedCase, Vars, template};
 use crate::diag::Pos;
 use crate::exchange::HttpResponse;
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use toml::Spanned;
 
 use scimcert::api::{Api, Profile};
-use scimcert::case::template::Vars;
+use scimcert::case::Vars;
 use scimcert::diag::{Diagnostic, Pos};
 use scimcert::run::auth::ClientAuth;
 use scimcert::run::rate::RetryPolicy;

@@ -10,7 +10,7 @@ use clap::Args;
 use super::config::{self, AuthSpec, CONFIG_FILE, Config, ConfigError};
 use super::{ApiArg, CliError, parse_pairs, parse_profile};
 use scimcert::api::{Api, Profile};
-use scimcert::case::template::{USER_NAME_DOMAIN, Vars};
+use scimcert::case::{USER_NAME_DOMAIN, Vars};
 use scimcert::run::auth::OAuth2Config;
 use scimcert::run::execute::DEFAULT_TIMEOUT;
 use scimcert::run::http::ClientSettings;

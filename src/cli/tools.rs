@@ -13,7 +13,7 @@ use super::{
     CliError, SelectArgs, TargetArgs, TargetSettings, load_selected, parse_pairs, short_run_id,
 };
 use scimcert::api::{Api, Profile};
-use scimcert::case::load::LoadedCase;
+use scimcert::case::LoadedCase;
 use scimcert::check::Verdict;
 use scimcert::exit;
 use scimcert::plan::BuiltinTargets;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::case::rules::Catalogue;
+use crate::case::Catalogue;
 use crate::report::{RunInfo, json, junit, markdown};
 use crate::run::CaseReport;
 use crate::secret::Secrets;

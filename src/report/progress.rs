@@ -171,7 +171,7 @@ fn strip_ansi(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::model::Level;
+    use crate::case::Level;
 
     fn report(verdict: Verdict) -> CaseReport {
         CaseReport {

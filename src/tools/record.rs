@@ -873,14 +873,14 @@ fn sent_strings(exchanges: &[Exchange]) -> BTreeSet<String> {
 
 /// Checks that `text` loads as a case file with the project's own loader.
 pub fn check_loads(path: &Path, text: &str) -> Result<(), RecordError> {
-    let cases = crate::case::load::parse_file(path, text)
-        .map_err(|d| RecordError::Invalid(d.to_string()))?;
-    let corpus = crate::case::load::Corpus {
+    let cases =
+        crate::case::parse_file(path, text).map_err(|d| RecordError::Invalid(d.to_string()))?;
+    let corpus = crate::case::Corpus {
         cases,
         sources: [(path.to_path_buf(), text.to_string())].into(),
         catalogue: None,
     };
-    let diags = crate::case::load::validate(&corpus, &BTreeSet::new());
+    let diags = crate::case::validate(&corpus, &BTreeSet::new());
     match diags.first() {
         Some(d) => Err(RecordError::Invalid(d.to_string())),
         None => Ok(()),
@@ -1117,7 +1117,7 @@ mod tests {
         })
         .unwrap();
         check_loads(Path::new("rec.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        let cases = crate::case::load::parse_file(Path::new("rec.yaml"), &text).unwrap();
+        let cases = crate::case::parse_file(Path::new("rec.yaml"), &text).unwrap();
         let case = &cases[0].case;
         assert_eq!(case.title, meta.title);
         let first = case.steps[0].expect.body.as_ref().unwrap();

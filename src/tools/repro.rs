@@ -6,8 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::case::load::LoadedCase;
-use crate::case::model::Step;
+use crate::case::{LoadedCase, Step};
 use crate::check::Verdict;
 use crate::exchange::HttpResponse;
 use crate::outcome::{CaseReport, Phase, StepReport};
