@@ -15,8 +15,7 @@ use scimcert::exit;
 use scimcert::outcome::Verdict;
 use scimcert::plan::BuiltinTargets;
 use scimcert::report;
-use scimcert::run::Target;
-use scimcert::run::execute::{RunContext, Skip, SnapshotMode, applies, run_all_with_progress};
+use scimcert::run::{RunContext, Skip, SnapshotMode, Target, applies, run_all_with_progress};
 use scimcert::sim::SimOptions;
 use scimcert::sim::standalone::StandaloneSimulation;
 
@@ -551,7 +550,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
         None => SnapshotMode::Off,
     };
     let real_target = settings.real_target(&client).await?;
-    let cancel = scimcert::run::execute::Cancel::default();
+    let cancel = scimcert::run::Cancel::default();
     let _ctrl_c = signal::CtrlC::watch(cancel.clone());
     let ctx = Arc::new(RunContext {
         client,

@@ -14,8 +14,7 @@ use scimcert::check::{SchemaRegistry, Verdict};
 use scimcert::plan::BuiltinTargets;
 use scimcert::report::console;
 use scimcert::report::leftover::leftovers;
-use scimcert::run::HttpClient;
-use scimcert::run::execute::{RunContext, SnapshotMode, run_case, snapshot_name};
+use scimcert::run::{HttpClient, RunContext, SnapshotMode, run_case, snapshot_name};
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();

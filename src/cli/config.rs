@@ -17,8 +17,7 @@ use toml::Spanned;
 use scimcert::api::{Api, Profile};
 use scimcert::case::Vars;
 use scimcert::diag::{Diagnostic, Pos};
-use scimcert::run::auth::ClientAuth;
-use scimcert::run::rate::RetryPolicy;
+use scimcert::run::{ClientAuth, RetryPolicy};
 
 /// The file looked for in the current folder when `--config` is not given.
 pub const CONFIG_FILE: &str = "scimcert.toml";

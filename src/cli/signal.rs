@@ -2,7 +2,7 @@
 //! what they created), the second leaves at once with the interrupted exit code. Only
 //! the binary's command layer watches signals; the runner just reads the [`Cancel`].
 
-use scimcert::run::execute::Cancel;
+use scimcert::run::Cancel;
 
 /// Watches Ctrl-C for as long as it lives.
 pub struct CtrlC(tokio::task::JoinHandle<()>);

@@ -18,8 +18,7 @@ use scimcert::check::Verdict;
 use scimcert::exit;
 use scimcert::plan::BuiltinTargets;
 use scimcert::report::console::use_color;
-use scimcert::run::execute::{Cancel, RunContext, SnapshotMode, run_all};
-use scimcert::run::{HttpClient, Target};
+use scimcert::run::{Cancel, HttpClient, RunContext, SnapshotMode, Target, run_all};
 use scimcert::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
 use scimcert::tools::{curlfile, diff, repro, text};
 

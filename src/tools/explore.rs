@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 
 use crate::api::Profile;
 use crate::exchange::HttpResponse;
-use crate::run::http::HttpClient;
-use crate::run::target::Target;
+use crate::run::{HttpClient, Target};
 use crate::sim::scim::ScimSim;
 use crate::sim::{Handler, SimOptions, SimRequest};
 

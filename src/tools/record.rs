@@ -16,8 +16,7 @@ use crate::case::matcher::{is_datetime, is_uuid};
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
 use crate::check::snapshot::is_version;
 use crate::exchange::{self, HttpRequest, HttpResponse, TransportError};
-use crate::run::http::HttpClient;
-use crate::run::target::Target;
+use crate::run::{HttpClient, Target};
 use crate::tools::curlfile::CurlCommand;
 
 /// Why a recording could not be made.
@@ -931,7 +930,7 @@ pub fn relative_path(from_dir: &Path, to: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use crate::api::Profile;
-    use crate::run::target::{Auth, Capabilities};
+    use crate::run::{Auth, Capabilities};
     use std::time::Duration;
 
     fn target() -> Target {

@@ -12,7 +12,7 @@ use crate::exchange::HttpResponse;
 use crate::outcome::{CaseReport, Phase, StepReport};
 use crate::report::console::{render_failure, render_line};
 use crate::report::curl;
-use crate::run::target::Target;
+use crate::run::Target;
 use crate::tools::text::{pretty_request_body, pretty_response, truncate};
 
 /// Largest body (bytes) shown per exchange.
