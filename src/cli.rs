@@ -469,7 +469,7 @@ pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
             args.select.cases.display()
         ))
     })?;
-    let rows = scimcert::report::coverage::coverage(&catalogue, &corpus.cases);
+    let rows = report::coverage(&catalogue, &corpus.cases);
     let uncovered = rows
         .iter()
         .filter(|r| r.cases == 0 && r.not_testable.is_none())
@@ -595,7 +595,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     }
     if let Some(dir) = &args.report_dir {
         // Before any case runs: a folder that cannot be made would lose the whole run.
-        report::dir::create(dir).map_err(|e| CliError::runtime(e.to_string()))?;
+        report::create_dir(dir).map_err(|e| CliError::runtime(e.to_string()))?;
     }
     let started_at = std::time::SystemTime::now();
     let started = std::time::Instant::now();
@@ -618,7 +618,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     };
     // Only a real server keeps what a run created; the simulations end with the run.
     if let Some((api, base_url)) = &real {
-        info.leftovers = report::leftover::leftovers(&reports);
+        info.leftovers = report::leftovers(&reports);
         if !info.leftovers.is_empty() {
             info.cleanup_command = Some(cleanup_command(
                 *api,
@@ -726,40 +726,31 @@ fn print_and_write(
     info: &report::RunInfo,
     secrets: &scimcert::secret::Secrets,
 ) -> Result<(), CliError> {
-    let color = report::console::use_color(std::io::stdout().is_terminal());
+    let color = report::use_color(std::io::stdout().is_terminal());
     for r in reports {
         match r.verdict {
             scimcert::check::Verdict::Pass | scimcert::check::Verdict::Skip => {
                 if !args.quiet {
-                    println!(
-                        "{}",
-                        secrets.redact(&report::console::render_line(r, color))
-                    );
+                    println!("{}", secrets.redact(&report::render_line(r, color)));
                 }
             }
-            _ => print!(
-                "{}",
-                secrets.redact(&report::console::render_case(r, color))
-            ),
+            _ => print!("{}", secrets.redact(&report::render_case(r, color))),
         }
     }
-    println!("{}", report::console::render_summary(reports));
-    print!(
-        "{}",
-        secrets.redact(&report::console::render_leftovers(info))
-    );
-    let runtime = |e: report::dir::ReportError| CliError::runtime(e.to_string());
+    println!("{}", report::render_summary(reports));
+    print!("{}", secrets.redact(&report::render_leftovers(info)));
+    let runtime = |e: report::ReportError| CliError::runtime(e.to_string());
     if let Some(path) = &args.junit {
-        let xml = report::dir::junit_text(reports, info, secrets).map_err(runtime)?;
+        let xml = report::junit_text(reports, info, secrets).map_err(runtime)?;
         write_file(path, xml.as_bytes())?;
     }
     if let Some(path) = &args.json {
-        let text = report::dir::json_text(reports, info, secrets).map_err(runtime)?;
+        let text = report::json_text(reports, info, secrets).map_err(runtime)?;
         write_file(path, text.as_bytes())?;
     }
     if let Some(dir) = &args.report_dir {
         let catalogue = read_catalogue(&args.select.cases);
-        report::dir::write_dir(dir, reports, info, catalogue.as_ref(), secrets).map_err(runtime)?;
+        report::write_dir(dir, reports, info, catalogue.as_ref(), secrets).map_err(runtime)?;
     }
     Ok(())
 }
@@ -773,18 +764,15 @@ fn cleanup_command(
 ) -> String {
     let mut cmd = format!(
         "scimcert cleanup --target {} --api {api} --run-id {run_id}",
-        report::curl::quote_if_needed(base_url)
+        report::quote_if_needed(base_url)
     );
     if api == Api::Idm {
         // The Fabric API cannot list by prefix: the ids come from the run's report.
         let report = report_dir.map_or_else(
             || "<report-dir>/report.json".to_string(),
-            |d| d.join(report::dir::JSON_FILE).display().to_string(),
+            |d| d.join(report::JSON_FILE).display().to_string(),
         );
-        cmd.push_str(&format!(
-            " --report {}",
-            report::curl::quote_if_needed(&report)
-        ));
+        cmd.push_str(&format!(" --report {}", report::quote_if_needed(&report)));
     }
     cmd
 }
@@ -814,17 +802,17 @@ async fn run_with_progress(
     quiet: bool,
     keep_steps: bool,
 ) -> Vec<scimcert::run::CaseReport> {
-    let show = !quiet && report::progress::stderr_is_live();
+    let show = !quiet && report::stderr_is_live();
     // A line wider than the terminal wraps and can no longer be cleared in place.
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse::<usize>().ok())
         .unwrap_or(80)
         .saturating_sub(1);
-    let mut progress = report::progress::Progress::new(
+    let mut progress = report::Progress::new(
         work.len(),
         show.then(std::io::stderr),
-        report::console::use_color(show),
+        report::use_color(show),
         width,
     );
     // Each report keeps only what the outputs show, so memory grows with the cases,
@@ -931,13 +919,13 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
     if args.client_report.is_some() || args.strict_client {
         options.client_report = Some(scimcert::sim::ClientReportOptions {
             dir: args.client_report.clone(),
-            writer: Some(report::client::write_for_mock),
+            writer: Some(report::write_client_report),
             strict: args.strict_client,
         });
     }
     if let Some(dir) = &args.client_report {
         // Fail now, not after a whole provisioning run, if the folder cannot be made.
-        scimcert::report::dir::create(dir).map_err(|e| CliError::usage(e.to_string()))?;
+        scimcert::report::create_dir(dir).map_err(|e| CliError::usage(e.to_string()))?;
     }
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| CliError::runtime(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;

@@ -12,8 +12,7 @@ use scimcert::api::{Api, Profile};
 use scimcert::case::{SnapshotSpec, load_path};
 use scimcert::check::{SchemaRegistry, Verdict};
 use scimcert::plan::BuiltinTargets;
-use scimcert::report::console;
-use scimcert::report::leftover::leftovers;
+use scimcert::report::{leftovers, render_case};
 use scimcert::run::{HttpClient, RunContext, SnapshotMode, run_case, snapshot_name};
 
 fn main() -> std::process::ExitCode {
@@ -106,13 +105,13 @@ fn build_trials(
                             .into());
                         }
                         Verdict::Fail | Verdict::Error => {
-                            return Err(console::render_case(&report, false).into());
+                            return Err(render_case(&report, false).into());
                         }
                     }
                     if report.verdict == Verdict::Warn || report.failures().next().is_some() {
                         // A simulation is the reference: it must satisfy SHOULDs too, and
                         // take every MAY branch its profile's cases expect.
-                        return Err(console::render_case(&report, false).into());
+                        return Err(render_case(&report, false).into());
                     }
                     // Against a real server a user left behind is a cost to its owner:
                     // every SCIM case must delete what it creates (the Fabric API has no

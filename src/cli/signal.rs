@@ -15,7 +15,7 @@ impl CtrlC {
                 // A progress line may be drawn on stderr: start on a line of its own.
                 eprintln!(
                     "{}scimcert: interrupted; cleaning up fixtures (press Ctrl-C again to quit at once)",
-                    scimcert::report::progress::line_start()
+                    scimcert::report::line_start()
                 );
                 cancel.cancel();
                 if tokio::signal::ctrl_c().await.is_ok() {

@@ -17,7 +17,7 @@ use scimcert::case::LoadedCase;
 use scimcert::check::Verdict;
 use scimcert::exit;
 use scimcert::plan::BuiltinTargets;
-use scimcert::report::console::use_color;
+use scimcert::report::use_color;
 use scimcert::run::{Cancel, HttpClient, RunContext, SnapshotMode, Target, run_all};
 use scimcert::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
 use scimcert::tools::{curlfile, diff, repro, text};

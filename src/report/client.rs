@@ -164,7 +164,7 @@ fn indent(text: &str) -> String {
 }
 
 /// [`write_dir`] in the shape the mock is handed it (`sim::ClientReportOptions`).
-pub fn write_for_mock(
+pub fn write_client_report(
     dir: &Path,
     report: &ClientReport,
     date: &str,
@@ -180,7 +180,7 @@ pub fn write_dir(
     date: &str,
     secrets: &Secrets,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    dir::create(dir)?;
+    dir::create_dir(dir)?;
     let mut doc = report.to_json(date);
     secrets.redact_json(&mut doc);
     let json_text = serde_json::to_string_pretty(&doc).map_err(|e| ReportError::Render {

@@ -10,8 +10,8 @@ use crate::case::{LoadedCase, Step};
 use crate::check::Verdict;
 use crate::exchange::HttpResponse;
 use crate::outcome::{CaseReport, Phase, StepReport};
-use crate::report::console::{render_failure, render_line};
 use crate::report::curl;
+use crate::report::{render_failure, render_line};
 use crate::run::Target;
 use crate::tools::text::{pretty_request_body, pretty_response, truncate};
 
