@@ -16,8 +16,7 @@ use scimcert::outcome::Verdict;
 use scimcert::plan::BuiltinTargets;
 use scimcert::report;
 use scimcert::run::{RunContext, Skip, SnapshotMode, Target, applies, run_all_with_progress};
-use scimcert::sim::SimOptions;
-use scimcert::sim::standalone::StandaloneSimulation;
+use scimcert::sim::{SimOptions, StandaloneSimulation};
 
 mod cleanup;
 mod config;
@@ -912,7 +911,7 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
         );
     }
     for f in &args.fault {
-        let rule = scimcert::sim::fault::FaultRule::parse(f)
+        let rule = scimcert::sim::FaultRule::parse(f)
             .map_err(|e| CliError::usage(format!("--fault `{f}`: {e}")))?;
         options.faults.rules.push(rule);
     }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use scimcert::api::Profile;
-use scimcert::sim::scim::ERROR_URN;
-use scimcert::sim::{DEFAULT_BODY_LIMIT, DEFAULT_READONLY_TOKEN, DEFAULT_TOKEN, SimOptions};
-use scimcert::sim::{DEFAULT_TENANT, Simulation};
+use scimcert::sim::{
+    DEFAULT_BODY_LIMIT, DEFAULT_READONLY_TOKEN, DEFAULT_TENANT, DEFAULT_TOKEN, ERROR_URN,
+    SimOptions, Simulation,
+};
 use serde_json::{Value, json};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

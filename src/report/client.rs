@@ -10,7 +10,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use crate::report::dir::{self, JSON_FILE, JUNIT_FILE, MARKDOWN_FILE, ReportError};
 use crate::secret::Secrets;
-use crate::sim::client_log::{ClientReport, RuleOutcome, ShownRequest};
+use crate::sim::{ClientReport, RuleOutcome, ShownRequest};
 
 /// The JUnit XML document: one testcase per rule; a `must` breach is a failure citing
 /// the offending requests, the other findings stay visible as messages.
