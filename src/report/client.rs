@@ -163,7 +163,8 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-/// [`write_dir`] in the shape the mock is handed it (`sim::ClientReportOptions`).
+/// Writes the client report's three files into `dir` (`write_dir`), in the shape the mock
+/// is handed it (`sim::ClientReportOptions`).
 pub fn write_client_report(
     dir: &Path,
     report: &ClientReport,
