@@ -9,17 +9,14 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use scimcert::api::{Api, Profile};
-use scimcert::case::load::{Corpus, LoadedCase};
-use scimcert::case::model::Level;
+use scimcert::case::{Corpus, Level, LoadedCase};
 use scimcert::check::SchemaRegistry;
 use scimcert::exit;
 use scimcert::outcome::Verdict;
 use scimcert::plan::BuiltinTargets;
 use scimcert::report;
-use scimcert::run::Target;
-use scimcert::run::execute::{RunContext, Skip, SnapshotMode, applies, run_all_with_progress};
-use scimcert::sim::SimOptions;
-use scimcert::sim::standalone::StandaloneSimulation;
+use scimcert::run::{RunContext, Skip, SnapshotMode, Target, applies, run_all_with_progress};
+use scimcert::sim::{SimOptions, StandaloneSimulation};
 
 mod cleanup;
 mod config;
@@ -467,11 +464,11 @@ pub fn coverage(args: &CoverageArgs) -> Result<i32, CliError> {
     let catalogue = corpus.catalogue.clone().ok_or_else(|| {
         CliError::usage(format!(
             "no rule catalogue ({}) in {}",
-            scimcert::case::rules::RULES_FILE,
+            scimcert::case::RULES_FILE,
             args.select.cases.display()
         ))
     })?;
-    let rows = scimcert::report::coverage::coverage(&catalogue, &corpus.cases);
+    let rows = report::coverage(&catalogue, &corpus.cases);
     let uncovered = rows
         .iter()
         .filter(|r| r.cases == 0 && r.not_testable.is_none())
@@ -553,11 +550,11 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let (schemas, cases) = load_selected(&args.select)?;
     let run_id = short_run_id();
     let snapshots = match &args.snapshots {
-        Some(dir) => SnapshotMode::Dir(scimcert::check::snapshot::SnapshotDir::new(dir)),
+        Some(dir) => SnapshotMode::Dir(scimcert::check::SnapshotDir::new(dir)),
         None => SnapshotMode::Off,
     };
     let real_target = settings.real_target(&client).await?;
-    let cancel = scimcert::run::execute::Cancel::default();
+    let cancel = scimcert::run::Cancel::default();
     let _ctrl_c = signal::CtrlC::watch(cancel.clone());
     let ctx = Arc::new(RunContext {
         client,
@@ -602,7 +599,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     }
     if let Some(dir) = &args.report_dir {
         // Before any case runs: a folder that cannot be made would lose the whole run.
-        report::dir::create(dir).map_err(|e| CliError::runtime(e.to_string()))?;
+        report::create_dir(dir).map_err(|e| CliError::runtime(e.to_string()))?;
     }
     let started_at = std::time::SystemTime::now();
     let started = std::time::Instant::now();
@@ -614,7 +611,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     let mut info = report::RunInfo {
         target: label,
         run_id,
-        date: scimcert::util::time::rfc3339_utc(started_at),
+        date: scimcert::util::rfc3339_utc(started_at),
         selection: describe_selection(&args.select),
         strict: args.strict,
         interrupted: cancel.is_cancelled(),
@@ -625,7 +622,7 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     };
     // Only a real server keeps what a run created; the simulations end with the run.
     if let Some((api, base_url)) = &real {
-        info.leftovers = report::leftover::leftovers(&reports);
+        info.leftovers = report::leftovers(&reports);
         if !info.leftovers.is_empty() {
             info.cleanup_command = Some(cleanup_command(
                 *api,
@@ -733,40 +730,31 @@ fn print_and_write(
     info: &report::RunInfo,
     secrets: &scimcert::secret::Secrets,
 ) -> Result<(), CliError> {
-    let color = report::console::use_color(std::io::stdout().is_terminal());
+    let color = report::use_color(std::io::stdout().is_terminal());
     for r in reports {
         match r.verdict {
             scimcert::check::Verdict::Pass | scimcert::check::Verdict::Skip => {
                 if !args.quiet {
-                    println!(
-                        "{}",
-                        secrets.redact(&report::console::render_line(r, color))
-                    );
+                    println!("{}", secrets.redact(&report::render_line(r, color)));
                 }
             }
-            _ => print!(
-                "{}",
-                secrets.redact(&report::console::render_case(r, color))
-            ),
+            _ => print!("{}", secrets.redact(&report::render_case(r, color))),
         }
     }
-    println!("{}", report::console::render_summary(reports));
-    print!(
-        "{}",
-        secrets.redact(&report::console::render_leftovers(info))
-    );
-    let runtime = |e: report::dir::ReportError| CliError::runtime(e.to_string());
+    println!("{}", report::render_summary(reports));
+    print!("{}", secrets.redact(&report::render_leftovers(info)));
+    let runtime = |e: report::ReportError| CliError::runtime(e.to_string());
     if let Some(path) = &args.junit {
-        let xml = report::dir::junit_text(reports, info, secrets).map_err(runtime)?;
+        let xml = report::junit_text(reports, info, secrets).map_err(runtime)?;
         write_file(path, xml.as_bytes())?;
     }
     if let Some(path) = &args.json {
-        let text = report::dir::json_text(reports, info, secrets).map_err(runtime)?;
+        let text = report::json_text(reports, info, secrets).map_err(runtime)?;
         write_file(path, text.as_bytes())?;
     }
     if let Some(dir) = &args.report_dir {
         let catalogue = read_catalogue(&args.select.cases);
-        report::dir::write_dir(dir, reports, info, catalogue.as_ref(), secrets).map_err(runtime)?;
+        report::write_dir(dir, reports, info, catalogue.as_ref(), secrets).map_err(runtime)?;
     }
     Ok(())
 }
@@ -780,18 +768,15 @@ fn cleanup_command(
 ) -> String {
     let mut cmd = format!(
         "scimcert cleanup --target {} --api {api} --run-id {run_id}",
-        report::curl::quote_if_needed(base_url)
+        report::quote_if_needed(base_url)
     );
     if api == Api::Idm {
         // The Fabric API cannot list by prefix: the ids come from the run's report.
         let report = report_dir.map_or_else(
             || "<report-dir>/report.json".to_string(),
-            |d| d.join(report::dir::JSON_FILE).display().to_string(),
+            |d| d.join(report::JSON_FILE).display().to_string(),
         );
-        cmd.push_str(&format!(
-            " --report {}",
-            report::curl::quote_if_needed(&report)
-        ));
+        cmd.push_str(&format!(" --report {}", report::quote_if_needed(&report)));
     }
     cmd
 }
@@ -821,17 +806,17 @@ async fn run_with_progress(
     quiet: bool,
     keep_steps: bool,
 ) -> Vec<scimcert::run::CaseReport> {
-    let show = !quiet && report::progress::stderr_is_live();
+    let show = !quiet && report::stderr_is_live();
     // A line wider than the terminal wraps and can no longer be cleared in place.
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse::<usize>().ok())
         .unwrap_or(80)
         .saturating_sub(1);
-    let mut progress = report::progress::Progress::new(
+    let mut progress = report::Progress::new(
         work.len(),
         show.then(std::io::stderr),
-        report::console::use_color(show),
+        report::use_color(show),
         width,
     );
     // Each report keeps only what the outputs show, so memory grows with the cases,
@@ -867,14 +852,14 @@ fn describe_selection(select: &SelectArgs) -> String {
 
 /// The rule catalogue beside the cases, where the loader finds it (it was validated
 /// when the cases loaded); `None` when there is none.
-fn read_catalogue(cases: &std::path::Path) -> Option<scimcert::case::rules::Catalogue> {
+fn read_catalogue(cases: &std::path::Path) -> Option<scimcert::case::Catalogue> {
     let path = if cases.is_dir() {
-        cases.join(scimcert::case::rules::RULES_FILE)
+        cases.join(scimcert::case::RULES_FILE)
     } else {
-        cases.with_file_name(scimcert::case::rules::RULES_FILE)
+        cases.with_file_name(scimcert::case::RULES_FILE)
     };
     let text = std::fs::read_to_string(&path).ok()?;
-    scimcert::case::rules::Catalogue::parse(&path, &text).ok()
+    scimcert::case::Catalogue::parse(&path, &text).ok()
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
@@ -931,20 +916,20 @@ pub async fn mock(args: &MockArgs) -> Result<i32, CliError> {
         );
     }
     for f in &args.fault {
-        let rule = scimcert::sim::fault::FaultRule::parse(f)
+        let rule = scimcert::sim::FaultRule::parse(f)
             .map_err(|e| CliError::usage(format!("--fault `{f}`: {e}")))?;
         options.faults.rules.push(rule);
     }
     if args.client_report.is_some() || args.strict_client {
         options.client_report = Some(scimcert::sim::ClientReportOptions {
             dir: args.client_report.clone(),
-            writer: Some(report::client::write_for_mock),
+            writer: Some(report::write_client_report),
             strict: args.strict_client,
         });
     }
     if let Some(dir) = &args.client_report {
         // Fail now, not after a whole provisioning run, if the folder cannot be made.
-        scimcert::report::dir::create(dir).map_err(|e| CliError::usage(e.to_string()))?;
+        scimcert::report::create_dir(dir).map_err(|e| CliError::usage(e.to_string()))?;
     }
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| CliError::runtime(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;

@@ -79,7 +79,7 @@ pub enum TransportError {
     /// Redirect loops and the like are not followed; this is for other protocol errors.
     #[error("protocol error: {0}")]
     Protocol(String),
-    /// The body exceeded the client's limit (`run::http::MAX_RESPONSE_BYTES`).
+    /// The body exceeded the client's limit (`run::MAX_RESPONSE_BYTES`).
     #[error("response body larger than {0} bytes")]
     TooLarge(usize),
     /// The request could not be built (bad URL, bad header).

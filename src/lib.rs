@@ -4,6 +4,10 @@
 //! verdicts ([`check`]) → reports ([`report`]). [`patch`] is the pure PATCH engine the
 //! simulations ([`sim`]) are built on.
 
+// Each layer's public API is its re-export list: a type reachable through it must be
+// re-exported too, and every public item says what it is.
+#![warn(missing_docs, unnameable_types)]
+
 pub mod api;
 pub mod case;
 pub mod check;

@@ -36,7 +36,7 @@ fn main() {
             Command::Diff(args) => cli::diff(args).await,
             Command::Cleanup(args) => cli::cleanup(args).await,
             Command::Schema => {
-                print!("{}", scimcert::case::model::json_schema());
+                print!("{}", scimcert::case::json_schema());
                 Ok(scimcert::exit::OK)
             }
         }

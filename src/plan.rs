@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::api::Profile;
-use crate::run::target::{Auth, Capabilities, Fixtures, Target};
+use crate::run::{Auth, Capabilities, Fixtures, Target};
 use crate::sim::{SimError, SimOptions, Simulation};
 
 /// Built-in simulations started for a run, one per profile, with their targets.

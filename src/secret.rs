@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 
 use crate::exchange::{HttpRequest, HttpResponse, masked};
-use crate::util::encode::{url_encode, xml_escape};
+use crate::util::{url_encode, xml_escape};
 
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
@@ -79,7 +79,7 @@ impl Secrets {
     /// `Authorization: Basic`) and the password alone.
     pub fn add_basic(&self, pair: &str) {
         self.add(pair);
-        self.add(&crate::util::encode::base64_encode(pair.as_bytes()));
+        self.add(&crate::util::base64_encode(pair.as_bytes()));
         if let Some((_, password)) = pair.split_once(':') {
             self.add(password);
         }

@@ -811,9 +811,9 @@ readonly_token = {{ env = "CANARY_HEADER" }}
 async fn the_runner_masks_secrets_in_the_record_of_each_exchange() {
     use scimcert::case::load_path;
     use scimcert::check::SchemaRegistry;
-    use scimcert::run::execute::{RunContext, SnapshotMode, run_all};
-    use scimcert::run::http::ClientSettings;
-    use scimcert::run::{Auth, HttpClient, Secrets, Target};
+    use scimcert::run::{
+        Auth, ClientSettings, HttpClient, RunContext, Secrets, SnapshotMode, Target, run_all,
+    };
 
     const SECRET: &str = "echoed-secret-41d9";
     // A server that echoes the secret back in a header and the body.

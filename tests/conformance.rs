@@ -9,14 +9,11 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimcert::api::{Api, Profile};
-use scimcert::case::load_path;
-use scimcert::case::model::SnapshotSpec;
+use scimcert::case::{SnapshotSpec, load_path};
 use scimcert::check::{SchemaRegistry, Verdict};
 use scimcert::plan::BuiltinTargets;
-use scimcert::report::console;
-use scimcert::report::leftover::leftovers;
-use scimcert::run::HttpClient;
-use scimcert::run::execute::{RunContext, SnapshotMode, run_case, snapshot_name};
+use scimcert::report::{leftovers, render_case};
+use scimcert::run::{HttpClient, RunContext, SnapshotMode, run_case, snapshot_name};
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
@@ -108,13 +105,13 @@ fn build_trials(
                             .into());
                         }
                         Verdict::Fail | Verdict::Error => {
-                            return Err(console::render_case(&report, false).into());
+                            return Err(render_case(&report, false).into());
                         }
                     }
                     if report.verdict == Verdict::Warn || report.failures().next().is_some() {
                         // A simulation is the reference: it must satisfy SHOULDs too, and
                         // take every MAY branch its profile's cases expect.
-                        return Err(console::render_case(&report, false).into());
+                        return Err(render_case(&report, false).into());
                     }
                     // Against a real server a user left behind is a cost to its owner:
                     // every SCIM case must delete what it creates (the Fabric API has no

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use scimcert::case::load_path;
 use scimcert::check::SchemaRegistry;
-use scimcert::report::coverage::coverage;
+use scimcert::report::coverage;
 
 #[test]
 fn every_rule_has_a_case() {

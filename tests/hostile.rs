@@ -378,7 +378,7 @@ fn body_that_trickles_times_out() {
 #[test]
 fn large_body_that_is_not_json_fails() {
     // Just under the runner's limit, so it is read in full and judged.
-    let mut body = vec![b'<'; scimcert::run::http::MAX_RESPONSE_BYTES - 64 * 1024];
+    let mut body = vec![b'<'; scimcert::run::MAX_RESPONSE_BYTES - 64 * 1024];
     body[1] = b'x';
     let port = hostile(Misbehaviour::Canned(response(
         "200 OK",
@@ -395,7 +395,7 @@ fn large_body_that_is_not_json_fails() {
 #[test]
 fn body_over_the_runner_limit_is_an_error() {
     let port = hostile(Misbehaviour::Canned(padded_user(
-        scimcert::run::http::MAX_RESPONSE_BYTES + 1024 * 1024,
+        scimcert::run::MAX_RESPONSE_BYTES + 1024 * 1024,
     )));
     let _turn = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let run = run_against(&http(port));

@@ -1,6 +1,9 @@
 //! The pipeline's one-way rule: a module imports only from layers below its own
 //! (ARCHITECTURE.md). Reads every `crate::<module>` path in `src/` outside test code and
 //! fails on any that points sideways or up.
+//!
+//! And the public surface: below the crate root a submodule is private behind its
+//! parent's re-exports, so a `pub mod` there needs a comment saying why it is public.
 
 use std::path::{Path, PathBuf};
 
@@ -154,4 +157,84 @@ fn a_back_edge_is_caught() {
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("`case` (L2) uses `crate::sim` (L2)"));
     assert!(problems[1].contains("`check` (L3) uses `crate::run` (L4)"));
+}
+
+/// Whether `line` declares a public module (`pub mod x;` or `pub mod x {`).
+fn is_pub_mod(line: &str) -> bool {
+    line.trim_start().starts_with("pub mod ")
+}
+
+/// The `pub mod` declarations below the crate root (`lib.rs`, `main.rs`) with no `//`
+/// comment right above them (past attributes, doc comments and the other `pub mod`
+/// lines of the same block) saying why the module is public.
+fn unexplained_pub_mods(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(src).unwrap_or(&file);
+        if rel == Path::new("lib.rs") || rel == Path::new("main.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !is_pub_mod(line) {
+                continue;
+            }
+            let above = lines[..i]
+                .iter()
+                .map(|l| l.trim_start())
+                .rev()
+                .find(|l| !(is_pub_mod(l) || l.starts_with("#[") || l.starts_with("///")));
+            let explained = above.is_some_and(|l| l.starts_with("//") && !l.starts_with("//!"));
+            if !explained {
+                problems.push(format!(
+                    "{}:{}: `{}` is public without a comment saying why (make it private \
+                     behind re-exports in its parent)",
+                    file.display(),
+                    i + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn submodules_are_private_unless_a_comment_says_why() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let problems = unexplained_pub_mods(&src);
+    assert!(
+        problems.is_empty(),
+        "{} public submodule(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn an_unexplained_pub_mod_is_caught() {
+    let dir = std::env::temp_dir().join(format!("scimcert-pub-mod-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("run")).expect("temp src");
+    std::fs::create_dir_all(dir.join("sim/idm")).expect("temp src");
+    std::fs::write(dir.join("lib.rs"), "pub mod run;\npub mod sim;\n").expect("write");
+    std::fs::write(
+        dir.join("run/mod.rs"),
+        "mod execute;\npub mod http;\n// Public as namespaces: why.\npub mod auth;\n\
+         #[cfg(unix)]\npub mod rate;\npub(crate) mod target;\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("sim/idm/mod.rs"),
+        "//! The IDM simulation.\n/// Its configuration.\npub mod config;\n",
+    )
+    .expect("write");
+    let problems = unexplained_pub_mods(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("run/mod.rs:2: `pub mod http;`"));
+    assert!(problems[1].contains("sim/idm/mod.rs:3: `pub mod config;`"));
 }

@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use scimcert::api::Api;
 use scimcert::check::Verdict;
-use scimcert::run::execute::{RunContext, SnapshotMode, run_all};
-use scimcert::run::{Auth, HttpClient, Target};
+use scimcert::run::{Auth, HttpClient, RunContext, SnapshotMode, Target, run_all};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use scimcert::api::Profile;
-use scimcert::sim::scim::ERROR_URN;
-use scimcert::sim::{DEFAULT_BODY_LIMIT, DEFAULT_READONLY_TOKEN, DEFAULT_TOKEN, SimOptions};
-use scimcert::sim::{DEFAULT_TENANT, Simulation};
+use scimcert::sim::{
+    DEFAULT_BODY_LIMIT, DEFAULT_READONLY_TOKEN, DEFAULT_TENANT, DEFAULT_TOKEN, ERROR_URN,
+    SimOptions, Simulation,
+};
 use serde_json::{Value, json};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -750,8 +751,8 @@ fn case_loader_refuses_yaml_nested_ten_thousand_deep() {
     let path = std::path::Path::new("deep.yaml");
     for text in [flow, block, "[".repeat(DEEP), "{a: ".repeat(DEEP)] {
         let started = Instant::now();
-        let diagnostic = scimcert::case::load::parse_file(path, &text)
-            .expect_err("refused, not loaded or overflowed");
+        let diagnostic =
+            scimcert::case::parse_file(path, &text).expect_err("refused, not loaded or overflowed");
         assert!(started.elapsed() < QUICKLY, "{:?}", started.elapsed());
         // serde-saphyr's depth budget (64, reported in plain words) or its parser's
         // recursion limit.

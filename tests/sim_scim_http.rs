@@ -3,8 +3,7 @@
 use std::time::{Duration, Instant};
 
 use scimcert::api::Profile;
-use scimcert::sim::fault::{FAULT_HEADER, FaultPlan};
-use scimcert::sim::{DEFAULT_TOKEN, SimOptions, Simulation, serve};
+use scimcert::sim::{DEFAULT_TOKEN, FAULT_HEADER, FaultPlan, SimOptions, Simulation, serve};
 use serde_json::{Value, json};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

@@ -5,6 +5,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = scimcert::case::load::parse_file(std::path::Path::new("fuzz.yaml"), text);
+        let _ = scimcert::case::parse_file(std::path::Path::new("fuzz.yaml"), text);
     }
 });

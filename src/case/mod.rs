@@ -1,12 +1,21 @@
 //! What a case file says and how it loads: the model, positions, templating, loading.
 
-pub mod load;
-pub mod matcher;
-pub mod model;
-pub mod requires;
-pub mod rules;
-pub mod template;
+mod load;
+// Crate-wide under its own name: `matcher::compiled` and `matcher::is_uuid` need the word.
+pub(crate) mod matcher;
+mod model;
+mod requires;
+mod rules;
+// Crate-wide under its own name: `template::render`, `template::references`, ...
+pub(crate) mod template;
 
 pub use crate::diag::{Diagnostic, Pos};
-pub use load::{Corpus, LoadError, LoadedCase, load_path};
-pub use model::{Case, Expect, Level, Step};
+pub use load::{Corpus, LoadError, LoadedCase, load_path, parse_file, validate};
+pub use matcher::Matcher;
+pub use model::{
+    Capture, Case, Expect, HeaderExpect, Level, Request, SnapshotSpec, StatusSpec, Step,
+    json_schema,
+};
+pub use requires::{Requirement, user_attribute};
+pub use rules::{Catalogue, RULES_FILE, Rule};
+pub use template::{USER_NAME_DOMAIN, Vars};

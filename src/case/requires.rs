@@ -102,7 +102,7 @@ impl Requirement {
     }
 
     /// Whether a case must declare this requirement when it uses it (the lint's rule):
-    /// every optional feature, and every attribute outside [`COMMON_USER_ATTRIBUTES`].
+    /// every optional feature, and every attribute outside `COMMON_USER_ATTRIBUTES`.
     pub fn must_be_declared(&self) -> bool {
         match self {
             Requirement::Etag

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::case::matcher::Matcher;
+use crate::case::Matcher;
 use crate::outcome::Mismatch;
 
 /// How to compare.

@@ -2,21 +2,21 @@
 //! JSON Schema and snapshots. Each failed expectation becomes a [`Failure`] that points
 //! at the line of the case file that states it.
 
-pub mod body;
-pub mod schema;
-pub mod snapshot;
+mod body;
+mod schema;
+// Crate-wide under its own name: `snapshot::render` and `snapshot::redact` need the word.
+pub(crate) mod snapshot;
 
 use serde_json::Value;
 
-use crate::case::load::LoadedCase;
-use crate::case::model::{Expect, Level};
-use crate::case::template::{self, Vars};
+use crate::case::{Expect, Level, LoadedCase, Vars, template};
 use crate::diag::Pos;
 use crate::exchange::HttpResponse;
 
 pub use crate::outcome::{Failure, Mismatch, Verdict};
 pub use body::{MatchOptions, match_body};
-pub use schema::SchemaRegistry;
+pub use schema::{SchemaError, SchemaRegistry};
+pub use snapshot::{SnapshotDir, SnapshotOutcome};
 
 /// Everything a check needs besides the expectation and the response.
 pub struct CheckContext<'a> {

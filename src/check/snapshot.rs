@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::case::Vars;
 use crate::case::matcher::is_datetime;
-use crate::case::template::Vars;
 
 /// Keys whose values are timestamps.
 const DATETIME_KEYS: &[&str] = &["created", "lastModified"];

@@ -10,9 +10,8 @@ use super::{CliError, TargetArgs, tools::TargetPlan};
 use scimcert::api::Api;
 use scimcert::exchange::HttpRequest;
 use scimcert::exit;
-use scimcert::run::http::CLEANUP_BACKOFF;
-use scimcert::run::{HttpClient, Target};
-use scimcert::util::encode::encode_segment;
+use scimcert::run::{CLEANUP_BACKOFF, HttpClient, Target};
+use scimcert::util::encode_segment;
 
 /// Users read per page of a SCIM listing.
 const PAGE: usize = 100;

@@ -15,10 +15,9 @@ use serde_json::{Map, Value};
 use toml::Spanned;
 
 use scimcert::api::{Api, Profile};
-use scimcert::case::template::Vars;
+use scimcert::case::Vars;
 use scimcert::diag::{Diagnostic, Pos};
-use scimcert::run::auth::ClientAuth;
-use scimcert::run::rate::RetryPolicy;
+use scimcert::run::{ClientAuth, RetryPolicy};
 
 /// The file looked for in the current folder when `--config` is not given.
 pub const CONFIG_FILE: &str = "scimcert.toml";

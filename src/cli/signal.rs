@@ -2,7 +2,7 @@
 //! what they created), the second leaves at once with the interrupted exit code. Only
 //! the binary's command layer watches signals; the runner just reads the [`Cancel`].
 
-use scimcert::run::execute::Cancel;
+use scimcert::run::Cancel;
 
 /// Watches Ctrl-C for as long as it lives.
 pub struct CtrlC(tokio::task::JoinHandle<()>);
@@ -15,7 +15,7 @@ impl CtrlC {
                 // A progress line may be drawn on stderr: start on a line of its own.
                 eprintln!(
                     "{}scimcert: interrupted; cleaning up fixtures (press Ctrl-C again to quit at once)",
-                    scimcert::report::progress::line_start()
+                    scimcert::report::line_start()
                 );
                 cancel.cancel();
                 if tokio::signal::ctrl_c().await.is_ok() {

@@ -10,11 +10,10 @@ use clap::Args;
 use super::config::{self, AuthSpec, CONFIG_FILE, Config, ConfigError};
 use super::{ApiArg, CliError, parse_pairs, parse_profile};
 use scimcert::api::{Api, Profile};
-use scimcert::case::template::{USER_NAME_DOMAIN, Vars};
-use scimcert::run::auth::OAuth2Config;
-use scimcert::run::execute::DEFAULT_TIMEOUT;
-use scimcert::run::http::ClientSettings;
-use scimcert::run::{Auth, Fixtures, HttpClient, Secrets, Target};
+use scimcert::case::{USER_NAME_DOMAIN, Vars};
+use scimcert::run::{
+    Auth, ClientSettings, DEFAULT_TIMEOUT, Fixtures, HttpClient, OAuth2Config, Secrets, Target,
+};
 
 /// Longest connect timeout used when neither flag nor file sets one.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -441,7 +440,7 @@ impl TargetSettings {
 
 /// Reads the discovery documents (`/ServiceProviderConfig`, `/Schemas`,
 /// `/ResourceTypes`); what cannot be read counts as supported, and says so.
-async fn discover(client: &HttpClient, target: &Target) -> scimcert::run::target::Capabilities {
+async fn discover(client: &HttpClient, target: &Target) -> scimcert::run::Capabilities {
     let fetch = |endpoint: &'static str| async move {
         let req = target.request("GET", &format!("/{endpoint}"));
         match client.send(&req).await {
@@ -455,7 +454,7 @@ async fn discover(client: &HttpClient, target: &Target) -> scimcert::run::target
     let spc = fetch("ServiceProviderConfig").await;
     let schemas = fetch("Schemas").await;
     let resource_types = fetch("ResourceTypes").await;
-    scimcert::run::target::Capabilities::discovered(spc, schemas, resource_types)
+    scimcert::run::Capabilities::discovered(spc, schemas, resource_types)
 }
 
 #[cfg(test)]

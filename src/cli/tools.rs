@@ -13,15 +13,14 @@ use super::{
     CliError, SelectArgs, TargetArgs, TargetSettings, load_selected, parse_pairs, short_run_id,
 };
 use scimcert::api::{Api, Profile};
-use scimcert::case::load::LoadedCase;
+use scimcert::case::LoadedCase;
 use scimcert::check::Verdict;
 use scimcert::exit;
 use scimcert::plan::BuiltinTargets;
-use scimcert::report::console::use_color;
-use scimcert::run::execute::{Cancel, RunContext, SnapshotMode, run_all};
-use scimcert::run::{HttpClient, Target};
+use scimcert::report::use_color;
+use scimcert::run::{Cancel, HttpClient, RunContext, SnapshotMode, Target, run_all};
 use scimcert::tools::record::{self, Analysis, CaseMeta, Planned, RecordError};
-use scimcert::tools::{curlfile, diff, repro, text};
+use scimcert::tools::{CurlCommand, Repro, closest, diff, parse_curl_file, read_at_file};
 
 /// How a target names a built-in simulation: `builtin:<profile>`.
 pub const BUILTIN_PREFIX: &str = "builtin:";
@@ -214,7 +213,7 @@ pub async fn repro(args: &ReproArgs) -> Result<i32, CliError> {
     };
     let (schemas, cases) = load_selected(&select)?;
     let Some(lc) = cases.iter().find(|c| c.id() == args.case_id) else {
-        let close = text::closest(&args.case_id, cases.iter().map(LoadedCase::id), 5);
+        let close = closest(&args.case_id, cases.iter().map(LoadedCase::id), 5);
         let hint = if close.is_empty() {
             "`scimcert list` prints every case id".to_string()
         } else {
@@ -256,7 +255,7 @@ pub async fn repro(args: &ReproArgs) -> Result<i32, CliError> {
         .pop()
         .ok_or_else(|| CliError::runtime("the case did not run"))?;
     let redact = redactor(&client);
-    let view = repro::Repro {
+    let view = Repro {
         case: &lc,
         target: &resolved.target,
         target_label: &resolved.label,
@@ -340,7 +339,7 @@ fn record_error(e: RecordError) -> CliError {
 
 /// What to read the requests from, checked before anything is sent.
 enum Source {
-    Curl(String, Vec<curlfile::CurlCommand>),
+    Curl(String, Vec<CurlCommand>),
     CommandLine {
         method: String,
         path: String,
@@ -378,14 +377,14 @@ pub async fn record(args: &RecordArgs) -> Result<i32, CliError> {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
             let commands =
-                curlfile::parse(&name, &text).map_err(|e| CliError::usage(e.to_string()))?;
+                parse_curl_file(&name, &text).map_err(|e| CliError::usage(e.to_string()))?;
             Source::Curl(name, commands)
         }
         (None, Some(path)) => {
             let data = args
                 .data
                 .as_deref()
-                .map(curlfile::read_at_file)
+                .map(read_at_file)
                 .transpose()
                 .map_err(|e| CliError::usage(format!("--data: {e}")))?;
             let default_method = if data.is_some() { "POST" } else { "GET" };

@@ -10,7 +10,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use crate::report::dir::{self, JSON_FILE, JUNIT_FILE, MARKDOWN_FILE, ReportError};
 use crate::secret::Secrets;
-use crate::sim::client_log::{ClientReport, RuleOutcome, ShownRequest};
+use crate::sim::{ClientReport, RuleOutcome, ShownRequest};
 
 /// The JUnit XML document: one testcase per rule; a `must` breach is a failure citing
 /// the offending requests, the other findings stay visible as messages.
@@ -163,8 +163,9 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-/// [`write_dir`] in the shape the mock is handed it (`sim::ClientReportOptions`).
-pub fn write_for_mock(
+/// Writes the client report's three files into `dir` (`write_dir`), in the shape the mock
+/// is handed it (`sim::ClientReportOptions`).
+pub fn write_client_report(
     dir: &Path,
     report: &ClientReport,
     date: &str,
@@ -180,7 +181,7 @@ pub fn write_dir(
     date: &str,
     secrets: &Secrets,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    dir::create(dir)?;
+    dir::create_dir(dir)?;
     let mut doc = report.to_json(date);
     secrets.redact_json(&mut doc);
     let json_text = serde_json::to_string_pretty(&doc).map_err(|e| ReportError::Render {

@@ -36,14 +36,6 @@ pub fn verdict_word(v: Verdict, color: bool) -> String {
     paint(word, code, color)
 }
 
-/// What discovery assumed, one `discovery:` line each (empty when nothing was).
-pub fn render_assumptions(info: &RunInfo) -> String {
-    info.assumptions
-        .iter()
-        .map(|a| format!("discovery: {a}\n"))
-        .collect()
-}
-
 /// The users the run left on the server and the command that removes them (empty when
 /// there are none).
 pub fn render_leftovers(info: &RunInfo) -> String {

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::Profile;
+use crate::case::Catalogue;
 use crate::case::LoadedCase;
-use crate::case::rules::Catalogue;
 
 /// Coverage of one rule.
 #[derive(Clone, Debug, serde::Serialize)]

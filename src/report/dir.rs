@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::case::rules::Catalogue;
+use crate::case::Catalogue;
 use crate::report::{RunInfo, json, junit, markdown};
 use crate::run::CaseReport;
 use crate::secret::Secrets;
@@ -82,7 +82,7 @@ pub fn markdown_text(
 }
 
 /// Creates the report folder (and its parents) if missing.
-pub fn create(dir: &Path) -> Result<(), ReportError> {
+pub fn create_dir(dir: &Path) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
         path: dir.to_path_buf(),
         source,
@@ -92,7 +92,7 @@ pub fn create(dir: &Path) -> Result<(), ReportError> {
 /// Writes `text` to `path`, creating its folder if missing.
 pub fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        create(parent)?;
+        create_dir(parent)?;
     }
     std::fs::write(path, text).map_err(|source| ReportError::Write {
         path: path.to_path_buf(),
@@ -108,7 +108,7 @@ pub fn write_dir(
     catalogue: Option<&Catalogue>,
     secrets: &Secrets,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    create(dir)?;
+    create_dir(dir)?;
     let files = [
         (JUNIT_FILE, junit_text(reports, info, secrets)?),
         (JSON_FILE, json_text(reports, info, secrets)?),

@@ -128,7 +128,7 @@ fn percent_decoded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::model::Level;
+    use crate::case::Level;
     use crate::exchange::{HttpRequest, HttpResponse};
     use crate::outcome::Phase;
 

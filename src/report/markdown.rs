@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::api::Profile;
-use crate::case::model::Level;
-use crate::case::rules::{Catalogue, Rule};
+use crate::case::{Catalogue, Level, Rule};
 use crate::check::Verdict;
 use crate::exit;
 use crate::report::{RunInfo, Tally, console, curl};

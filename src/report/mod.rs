@@ -1,21 +1,35 @@
 //! Reports of a run: the console (and its progress line), JUnit XML, the JSON report,
 //! the Markdown certification report, and the report folder holding all three files.
 
-pub mod client;
-pub mod console;
-pub mod coverage;
-pub mod curl;
-pub mod dir;
-pub mod json;
-pub mod junit;
-pub mod leftover;
-pub mod markdown;
-pub mod progress;
+mod client;
+mod console;
+mod coverage;
+// Crate-wide under its own name: `curl::render` needs the word.
+pub(crate) mod curl;
+mod dir;
+mod json;
+mod junit;
+mod leftover;
+mod markdown;
+mod progress;
 
 use std::time::Duration;
 
 use crate::check::Verdict;
 use crate::run::CaseReport;
+
+pub use client::write_client_report;
+pub use console::{
+    render_case, render_failure, render_leftovers, render_line, render_summary, use_color,
+};
+pub use coverage::{RuleCoverage, coverage};
+pub use curl::quote_if_needed;
+pub use dir::{
+    JSON_FILE, JUNIT_FILE, MARKDOWN_FILE, ReportError, create_dir, json_text, junit_text,
+    markdown_text, write_dir,
+};
+pub use leftover::{Leftover, leftovers};
+pub use progress::{Progress, line_start, stderr_is_live};
 
 /// What a run was, for the head of the reports. Holds no secrets: `target` is a label
 /// or a base URL without `user:pass@`.
@@ -38,7 +52,7 @@ pub struct RunInfo {
     /// What discovery could not tell about the server and so assumed.
     pub assumptions: Vec<String>,
     /// Users the run created on a real server and could not delete.
-    pub leftovers: Vec<leftover::Leftover>,
+    pub leftovers: Vec<Leftover>,
     /// The command that removes them, when there are any.
     pub cleanup_command: Option<String>,
 }

@@ -31,7 +31,7 @@ fn is_live(is_terminal: bool, term: Option<&std::ffi::OsStr>) -> bool {
 }
 
 /// What to write before a message on stderr so that it does not share a line with a
-/// progress line drawn there: [`CLEAR_LINE`] on a live terminal, else nothing.
+/// progress line drawn there: `CLEAR_LINE` on a live terminal, else nothing.
 pub fn line_start() -> &'static str {
     if stderr_is_live() { CLEAR_LINE } else { "" }
 }
@@ -64,7 +64,7 @@ impl<W: Write> Progress<W> {
         p
     }
 
-    /// Counts a finished case and redraws (at most every [`MIN_REDRAW`]).
+    /// Counts a finished case and redraws (at most every `MIN_REDRAW`).
     pub fn case_done(&mut self, report: &CaseReport) {
         self.tally.add(report.verdict);
         let due = self.last_draw.is_none_or(|t| t.elapsed() >= MIN_REDRAW);
@@ -171,7 +171,7 @@ fn strip_ansi(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::model::Level;
+    use crate::case::Level;
 
     fn report(verdict: Verdict) -> CaseReport {
         CaseReport {

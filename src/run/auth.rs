@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::exchange::HttpRequest;
 use crate::secret::Secrets;
-use crate::util::encode::url_encode;
+use crate::util::url_encode;
 
 /// How the client authenticates itself at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -222,10 +222,7 @@ impl OAuth2 {
             self.secrets.add_basic(&pair);
             request = request.header(
                 "Authorization",
-                format!(
-                    "Basic {}",
-                    crate::util::encode::base64_encode(pair.as_bytes())
-                ),
+                format!("Basic {}", crate::util::base64_encode(pair.as_bytes())),
             );
         }
         let unreachable = |e: reqwest::Error| AuthError::Unreachable {

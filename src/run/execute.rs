@@ -7,11 +7,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::api::Profile;
-use crate::case::load::LoadedCase;
-use crate::case::model::{Expect, Level, SnapshotSpec, Step};
-use crate::case::template::{self, Vars};
-use crate::check::snapshot::{self, SnapshotDir, SnapshotOutcome};
-use crate::check::{self, CheckContext, SchemaRegistry};
+use crate::case::{Expect, Level, LoadedCase, SnapshotSpec, Step, Vars, template};
+use crate::check::snapshot;
+use crate::check::{self, CheckContext, SchemaRegistry, SnapshotDir, SnapshotOutcome};
 use crate::exchange::{HttpRequest, HttpResponse};
 pub use crate::outcome::{CaseReport, Phase, StepReport, TakenSnapshot};
 use crate::outcome::{Failure, Verdict};
@@ -743,7 +741,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_case_is_an_error_not_a_lost_case() {
-        let cases = crate::case::load::parse_file(std::path::Path::new("t.yaml"), TWO_CASES)
+        let cases = crate::case::parse_file(std::path::Path::new("t.yaml"), TWO_CASES)
             .expect("cases parse");
         let work: Vec<_> = cases
             .into_iter()
@@ -805,7 +803,7 @@ mod may_tests {
             .respond_with(ResponseTemplate::new(status).set_body_json(serde_json::json!({})))
             .mount(&server)
             .await;
-        let lc = crate::case::load::parse_file(std::path::Path::new("t.yaml"), MAY_CASE)
+        let lc = crate::case::parse_file(std::path::Path::new("t.yaml"), MAY_CASE)
             .expect("case parses")
             .remove(0);
         let target = Target {

@@ -1,13 +1,18 @@
 //! Targets, HTTP and executing steps.
 
-pub mod auth;
-pub mod execute;
-pub mod http;
-pub mod rate;
-pub mod target;
+mod auth;
+mod execute;
+mod http;
+mod rate;
+mod target;
 
 pub use crate::exchange::{HttpRequest, HttpResponse, TransportError};
 pub use crate::secret::Secrets;
-pub use execute::{CaseReport, RunContext, SnapshotMode, StepReport, run_all, run_case};
-pub use http::HttpClient;
-pub use target::{Auth, Fixtures, Target};
+pub use auth::{AuthError, ClientAuth, OAuth2, OAuth2Config};
+pub use execute::{
+    Cancel, CaseReport, DEFAULT_TIMEOUT, RunContext, Skip, SnapshotMode, StepReport, applies,
+    run_all, run_all_with_progress, run_case, snapshot_name,
+};
+pub use http::{CLEANUP_BACKOFF, ClientSettings, HttpClient, MAX_RESPONSE_BYTES};
+pub use rate::RetryPolicy;
+pub use target::{Auth, Capabilities, Fetched, Fixtures, Target};

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::api::{Api, Profile};
-use crate::case::requires::{Requirement, user_attribute};
-use crate::case::template::Vars;
+use crate::case::{Requirement, Vars, user_attribute};
 use crate::exchange::HttpRequest;
 use crate::run::auth::OAuth2;
-use crate::util::encode::base64_encode;
+use crate::util::base64_encode;
 
 /// Credentials sent with every request whose step does not opt out.
 #[derive(Clone, Default)]

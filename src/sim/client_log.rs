@@ -57,7 +57,7 @@ pub struct ShownRequest {
     pub target: String,
     /// The headers that matter to the rules, secrets masked.
     pub headers: Vec<(String, String)>,
-    /// Body text, secrets masked, truncated to [`MAX_BODY`] bytes.
+    /// Body text, secrets masked, truncated to `MAX_BODY` bytes.
     pub body: String,
     /// Level the finding was graded at.
     pub level: ClientLevel,

@@ -2,9 +2,9 @@
 //!
 //! Each API is a [`Handler`]: a plain function from [`SimRequest`] to [`SimResponse`]
 //! over a shared in-memory store, testable without HTTP. [`Simulation::start`] serves a
-//! handler on a server thread of its own for runs and tests; [`standalone`] serves the
-//! same adapter on the caller's runtime for `scimcert mock`. Both use the one hyper front
-//! end in [`standalone`], which keeps nothing per request (wiremock, used before, keeps
+//! handler on a server thread of its own for runs and tests; [`serve`] serves the same
+//! adapter on the caller's runtime for `scimcert mock`. Both use the one hyper front end
+//! in `standalone.rs`, which keeps nothing per request (wiremock, used before, keeps
 //! every request a mock matched, and with it the connection's read buffer: see the
 //! README's "Speed and memory").
 //!
@@ -25,14 +25,20 @@ use serde_json::Value;
 use crate::api::{Api, Profile};
 use crate::secret::Secrets;
 
-pub mod client_check;
-pub mod client_log;
-pub mod fault;
+mod client_check;
+mod client_log;
+mod fault;
+// Public as a namespace: the IDM configuration file's types (`ProfileConfig`, `CoreMode`,
+// ...) only read right under `idm::`.
 pub mod idm;
-pub mod profile;
-pub mod scim;
-pub mod standalone;
+mod profile;
+mod scim;
+mod standalone;
 
+pub use client_check::ClientLevel;
+pub use client_log::{ClientReport, RuleOutcome, ShownRequest};
+pub use fault::{FAULT_HEADER, FaultPlan, FaultRule};
+pub use scim::{ERROR_URN, ScimSim};
 pub use standalone::{StandaloneSimulation, serve};
 
 /// Bearer token with full rights that the built-in simulations accept by default.
@@ -350,7 +356,7 @@ impl Adapter {
         let client = self.client.as_ref()?;
         let dir = client.options.dir.as_ref()?;
         let write = client.options.writer?;
-        let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
+        let date = crate::util::rfc3339_utc(std::time::SystemTime::now());
         Some(write(dir, &client.log.report(), &date, &client.secrets))
     }
 
@@ -388,7 +394,7 @@ impl Adapter {
                     "the mock does not grade its client: start it with --client-report",
                 ),
                 Some(client) => {
-                    let date = crate::util::time::rfc3339_utc(std::time::SystemTime::now());
+                    let date = crate::util::rfc3339_utc(std::time::SystemTime::now());
                     let mut doc = client.log.report().to_json(&date);
                     client.secrets.redact_json(&mut doc);
                     if request.method == "POST" {

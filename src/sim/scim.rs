@@ -22,11 +22,10 @@ use crate::patch::{
     parse_patch_request, project,
 };
 
-use crate::util::encode::encode_segment;
-use crate::util::time::rfc3339_millis;
+use crate::util::encode_segment;
+use crate::util::rfc3339_millis;
 pub use discovery::MAX_RESULTS;
-pub use store::{MAX_TENANTS, MAX_USERS_PER_TENANT};
-pub use wire::{ERROR_URN, LIST_URN, SCIM_JSON, scim_error};
+pub use wire::{ERROR_URN, LIST_URN, scim_error};
 
 use super::{Handler, SimOptions, SimRequest, SimResponse};
 use store::{Store, StoredUser, user_name};

@@ -74,7 +74,7 @@ const IGNORED_WITH_VALUE: &[&str] = &[
 /// Reads every `curl` command of `text`. Blank lines and `#` comments are skipped; a
 /// trailing `\` continues a command on the next line; any other line is an error.
 /// `@file` data paths are read relative to the working directory, as curl does.
-pub fn parse(file: &str, text: &str) -> Result<Vec<CurlCommand>, CurlError> {
+pub fn parse_curl_file(file: &str, text: &str) -> Result<Vec<CurlCommand>, CurlError> {
     let err = |line: usize, message: String| CurlError::Syntax {
         file: file.to_string(),
         line,
@@ -333,7 +333,7 @@ mod tests {
         };
         let line = crate::report::curl::render(&req).expect("built request");
         let text = format!("# step 1 (patch)\n{line}\n\n");
-        let cmds = parse("f.sh", &text).unwrap();
+        let cmds = parse_curl_file("f.sh", &text).unwrap();
         assert_eq!(cmds.len(), 1);
         let c = &cmds[0];
         assert_eq!(c.line, 2);
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn continuations_defaults_and_errors() {
-        let cmds = parse(
+        let cmds = parse_curl_file(
             "f",
             "curl -sSi \\\n  http://h/Users \\\n  -d '{}'\ncurl -XDELETE http://h/Users/1\n",
         )
@@ -355,18 +355,18 @@ mod tests {
         assert_eq!(cmds[0].url, "http://h/Users");
         assert_eq!(cmds[1].method, "DELETE");
         assert_eq!(cmds[1].line, 4);
-        let e = parse("f", "curl http://h\nwget http://h\n").unwrap_err();
+        let e = parse_curl_file("f", "curl http://h\nwget http://h\n").unwrap_err();
         assert_eq!(
             e.to_string(),
             "f:2: expected a `curl` command, found `wget http://h`"
         );
-        let e = parse("f", "curl --proxy p http://h").unwrap_err();
+        let e = parse_curl_file("f", "curl --proxy p http://h").unwrap_err();
         assert!(
             e.to_string().contains("unsupported curl option `--proxy`"),
             "{e}"
         );
         assert!(matches!(
-            parse("f", "# nothing\n"),
+            parse_curl_file("f", "# nothing\n"),
             Err(CurlError::Empty(_))
         ));
     }
@@ -377,7 +377,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let body = dir.join("body.json");
         std::fs::write(&body, "{\"a\":1}").unwrap();
-        let cmds = parse("f", &format!("curl -X PUT http://h -d @{}", body.display())).unwrap();
+        let cmds =
+            parse_curl_file("f", &format!("curl -X PUT http://h -d @{}", body.display())).unwrap();
         assert_eq!(cmds[0].data.as_deref(), Some("{\"a\":1}"));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -4,8 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::case::load::LoadedCase;
-use crate::case::template::Vars;
+use crate::case::{LoadedCase, Vars};
 use crate::check::Verdict;
 use crate::check::snapshot::{redact, redact_str};
 use crate::run::CaseReport;
@@ -148,7 +147,7 @@ fn step_of(
     lc: &LoadedCase,
     phase: crate::outcome::Phase,
     index: usize,
-) -> Option<&crate::case::model::Step> {
+) -> Option<&crate::case::Step> {
     use crate::outcome::Phase;
     let steps = match phase {
         Phase::Setup => &lc.case.setup,
@@ -293,7 +292,7 @@ mod tests {
             location: "c.yaml:1:7".into(),
             api: crate::api::Api::Scim,
             profile: crate::api::Profile::Vmware,
-            level: crate::case::model::Level::Must,
+            level: crate::case::Level::Must,
             rules: vec![],
             tags: vec![],
             verdict,
@@ -326,7 +325,7 @@ mod tests {
 
     #[test]
     fn volatile_values_and_member_order_do_not_count() {
-        let lc = &crate::case::load::parse_file(Path::new("c.yaml"), CASE).unwrap()[0];
+        let lc = &crate::case::parse_file(Path::new("c.yaml"), CASE).unwrap()[0];
         let (sa, sb) = sides();
         let a = report(
             &sa.base_url,
@@ -349,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_changed_value_and_verdict_are_reported() {
-        let lc = &crate::case::load::parse_file(Path::new("c.yaml"), CASE).unwrap()[0];
+        let lc = &crate::case::parse_file(Path::new("c.yaml"), CASE).unwrap()[0];
         let (sa, sb) = sides();
         let a = report(
             &sa.base_url,

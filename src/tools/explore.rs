@@ -10,10 +10,8 @@ use serde_json::{Value, json};
 
 use crate::api::Profile;
 use crate::exchange::HttpResponse;
-use crate::run::http::HttpClient;
-use crate::run::target::Target;
-use crate::sim::scim::ScimSim;
-use crate::sim::{Handler, SimOptions, SimRequest};
+use crate::run::{HttpClient, Target};
+use crate::sim::{Handler, ScimSim, SimOptions, SimRequest};
 
 /// A small deterministic generator (xorshift64*), so a seed always gives the same run.
 #[derive(Clone, Debug)]

@@ -16,8 +16,7 @@ use crate::case::matcher::{is_datetime, is_uuid};
 use crate::case::template::{self, BUILTIN_VARIABLES, TARGET_VARIABLES};
 use crate::check::snapshot::is_version;
 use crate::exchange::{self, HttpRequest, HttpResponse, TransportError};
-use crate::run::http::HttpClient;
-use crate::run::target::Target;
+use crate::run::{HttpClient, Target};
 use crate::tools::curlfile::CurlCommand;
 
 /// Why a recording could not be made.
@@ -873,14 +872,14 @@ fn sent_strings(exchanges: &[Exchange]) -> BTreeSet<String> {
 
 /// Checks that `text` loads as a case file with the project's own loader.
 pub fn check_loads(path: &Path, text: &str) -> Result<(), RecordError> {
-    let cases = crate::case::load::parse_file(path, text)
-        .map_err(|d| RecordError::Invalid(d.to_string()))?;
-    let corpus = crate::case::load::Corpus {
+    let cases =
+        crate::case::parse_file(path, text).map_err(|d| RecordError::Invalid(d.to_string()))?;
+    let corpus = crate::case::Corpus {
         cases,
         sources: [(path.to_path_buf(), text.to_string())].into(),
         catalogue: None,
     };
-    let diags = crate::case::load::validate(&corpus, &BTreeSet::new());
+    let diags = crate::case::validate(&corpus, &BTreeSet::new());
     match diags.first() {
         Some(d) => Err(RecordError::Invalid(d.to_string())),
         None => Ok(()),
@@ -931,7 +930,7 @@ pub fn relative_path(from_dir: &Path, to: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use crate::api::Profile;
-    use crate::run::target::{Auth, Capabilities};
+    use crate::run::{Auth, Capabilities};
     use std::time::Duration;
 
     fn target() -> Target {
@@ -1117,7 +1116,7 @@ mod tests {
         })
         .unwrap();
         check_loads(Path::new("rec.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        let cases = crate::case::load::parse_file(Path::new("rec.yaml"), &text).unwrap();
+        let cases = crate::case::parse_file(Path::new("rec.yaml"), &text).unwrap();
         let case = &cases[0].case;
         assert_eq!(case.title, meta.title);
         let first = case.steps[0].expect.body.as_ref().unwrap();

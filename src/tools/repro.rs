@@ -6,14 +6,13 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::case::load::LoadedCase;
-use crate::case::model::Step;
+use crate::case::{LoadedCase, Step};
 use crate::check::Verdict;
 use crate::exchange::HttpResponse;
 use crate::outcome::{CaseReport, Phase, StepReport};
-use crate::report::console::{render_failure, render_line};
 use crate::report::curl;
-use crate::run::target::Target;
+use crate::report::{render_failure, render_line};
+use crate::run::Target;
 use crate::tools::text::{pretty_request_body, pretty_response, truncate};
 
 /// Largest body (bytes) shown per exchange.

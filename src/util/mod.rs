@@ -1,8 +1,11 @@
 //! Small pure helpers every layer may use: encodings, RFC 3339 time, error text, the
 //! TLS provider.
 
-pub mod encode;
-pub mod time;
+mod encode;
+mod time;
+
+pub use encode::{base64_encode, encode_segment, url_encode, xml_escape};
+pub use time::{rfc3339_millis, rfc3339_utc};
 
 /// An error and its sources on one line (reqwest hides the root cause otherwise).
 pub fn error_chain(e: &dyn std::error::Error) -> String {

@@ -5,11 +5,11 @@
 //! `application/json` and the TM Forum `Error` object. The SCIM half of every PATCH
 //! is applied by `crate::patch` on the strict RFC 7643 User schema.
 
-pub mod config;
-pub mod custom;
-pub mod error;
-pub mod request;
-pub mod user;
+mod config;
+mod custom;
+mod error;
+mod request;
+mod user;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -22,7 +22,8 @@ use crate::patch::{CompareOp, Filter, Leniency, OpKind, Operation, Schema, apply
 use crate::sim::{Handler, SimError, SimOptions, SimRequest, SimResponse};
 
 pub use config::{
-    CoreMode, CustomAttrMapping, CustomAttrMode, CustomAttrType, IdmConfig, ProfileConfig,
+    CoreAttrRef, CoreMode, CustomAttrMapping, CustomAttrMode, CustomAttrType, IdmConfig,
+    ProfileConfig,
 };
 pub use error::IdmError;
 

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use super::wire::SCIM_JSON;
 use super::*;
 use crate::api::Api;
 use crate::patch::schema::PATCH_OP_URN;
