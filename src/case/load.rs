@@ -172,48 +172,64 @@ pub fn load_path(path: &Path, known_schemas: &BTreeSet<String>) -> Result<Corpus
         })?;
         texts.push((file, text));
     }
+    let rules_path = if path.is_dir() {
+        path.join(RULES_FILE)
+    } else {
+        path.with_file_name(RULES_FILE)
+    };
+    let rules_text = if rules_path.is_file() {
+        Some(
+            std::fs::read_to_string(&rules_path).map_err(|source| LoadError::Io {
+                path: rules_path.clone(),
+                source,
+            })?,
+        )
+    } else {
+        None
+    };
     // Parsing is a fifth of a corpus run and comes before its first request: the files
-    // are parsed on every core, then kept in their sorted order.
+    // are parsed on every core, largest first from one queue (files differ tenfold in
+    // size), the rule catalogue alongside, then kept in their sorted order.
+    let mut by_size: Vec<usize> = (0..texts.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(texts[i].1.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take_files = || {
+        let mut done = Vec::new();
+        while let Some(&i) = by_size.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            let (file, text) = &texts[i];
+            done.push((i, parse_file(file, text)));
+        }
+        done
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = texts.len().div_ceil(threads).max(1);
-    let parsed: Vec<Result<Vec<LoadedCase>, Diagnostic>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = texts
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(file, text)| parse_file(file, text))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
+    let (mut parsed, catalogue) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(take_files)).collect();
+        let catalogue = rules_text
+            .as_ref()
+            .map(|text| Catalogue::parse(&rules_path, text));
+        let mut parsed = take_files();
+        for worker in workers {
             // A parser panic is a bug of ours: it goes on as a panic, losing no file.
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+            parsed.extend(
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            );
+        }
+        (parsed, catalogue)
     });
-    for ((file, text), result) in texts.into_iter().zip(parsed) {
+    parsed.sort_by_key(|(i, _)| *i);
+    for ((file, text), (_, result)) in texts.into_iter().zip(parsed) {
         match result {
             Ok(cases) => corpus.cases.extend(cases),
             Err(d) => diags.push(d),
         }
         corpus.sources.insert(file, text);
     }
-    let rules_path = if path.is_dir() {
-        path.join(RULES_FILE)
-    } else {
-        path.with_file_name(RULES_FILE)
-    };
-    if rules_path.is_file() {
-        let text = std::fs::read_to_string(&rules_path).map_err(|source| LoadError::Io {
-            path: rules_path.clone(),
-            source,
-        })?;
-        match Catalogue::parse(&rules_path, &text) {
-            Ok(c) => corpus.catalogue = Some(c),
-            Err(d) => diags.push(d),
-        }
+    match catalogue {
+        Some(Ok(c)) => corpus.catalogue = Some(c),
+        Some(Err(d)) => diags.push(d),
+        None => {}
     }
     diags.extend(validate(&corpus, known_schemas));
     if diags.is_empty() {

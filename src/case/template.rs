@@ -55,9 +55,11 @@ pub fn references(text: &str) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     let mut rest = text;
     let mut offset = 0;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = find_pair(rest, b'{') {
         let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
+        let Some(end) = find_pair(after, b'}') else {
+            break;
+        };
         let name = after[..end].trim().to_string();
         found.push((offset + start, name));
         let consumed = start + 2 + end + 2;
@@ -94,9 +96,11 @@ pub fn render(text: &str, vars: &Vars) -> Result<String, String> {
     };
     let mut out = String::with_capacity(text.len());
     let mut rest: &str = &text;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = find_pair(rest, b'{') {
         let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
+        let Some(end) = find_pair(after, b'}') else {
+            break;
+        };
         let name = after[..end].trim();
         let value = vars.get(name).ok_or_else(|| name.to_string())?;
         out.push_str(&rest[..start]);
@@ -141,9 +145,17 @@ fn render_in_place(value: &mut Value, vars: &Vars) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `text` holds a `{{` (cheaper than a substring search for short strings).
+/// Whether `text` holds a `{{`.
 fn has_template(text: &str) -> bool {
-    text.as_bytes().windows(2).any(|w| w == b"{{")
+    find_pair(text, b'{').is_some()
+}
+
+/// The byte offset of the first `{{` (or `}}`) in `text`: a byte scan, where a
+/// substring search sets up a searcher per call, and most strings are short.
+fn find_pair(text: &str, byte: u8) -> Option<usize> {
+    text.as_bytes()
+        .windows(2)
+        .position(|w| w[0] == byte && w[1] == byte)
 }
 
 #[cfg(test)]

@@ -135,6 +135,10 @@ impl<W: Write> Progress<W> {
     }
 
     fn draw(&mut self) {
+        // Hidden (not a terminal, `--quiet`): the line is not even made.
+        if self.out.is_none() {
+            return;
+        }
         let line = self.line();
         if let Some(out) = &mut self.out {
             let _ = write!(out, "{CLEAR_LINE}{line}");
