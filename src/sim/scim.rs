@@ -297,8 +297,10 @@ impl ScimSim {
     }
 
     fn replace(&self, ctx: &Ctx, id: &str) -> Answer {
+        // As for PATCH: validated before the lock, answered in the same order.
+        let attributes = json_body(ctx.request).and_then(|body| self.validate(&body));
         self.update(ctx, id, |old| {
-            let mut attributes = self.validate(&json_body(ctx.request)?)?;
+            let mut attributes = attributes?;
             self.keep_immutable(&old.resource, &mut attributes)?;
             required_user_name(&attributes)?;
             let old_meta = MetaFields::of(&old.resource);
@@ -317,10 +319,13 @@ impl ScimSim {
     }
 
     fn patch(&self, ctx: &Ctx, id: &str) -> Answer {
+        // Parsed before the store is locked (the lock is what concurrent clients wait
+        // for); an error is still answered after the user and If-Match checks.
+        let operations = json_body(ctx.request).and_then(|body| {
+            parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))
+        });
         self.update(ctx, id, |old| {
-            let body = json_body(ctx.request)?;
-            let operations =
-                parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))?;
+            let operations = operations?;
             let applied = apply(&old.resource, &operations, &self.schema, &self.leniency)
                 .map_err(|error| patch_error(&error))?;
             Ok(applied.changed.then_some(applied.resource))

@@ -71,6 +71,13 @@ impl Tenant {
 
     /// Replaces an existing user, keeping the `userName` index current.
     pub fn replace(&mut self, id: &str, user: StoredUser) {
+        // Most writes keep the userName: its index entry stays as it is.
+        if let Some(slot) = self.users.get_mut(id)
+            && user_name(&slot.resource) == user_name(&user.resource)
+        {
+            *slot = user;
+            return;
+        }
         self.unindex(id);
         if let Some(name) = user_name(&user.resource) {
             self.by_name.insert(name_key(name), id.to_string());
