@@ -60,8 +60,151 @@ pub fn xml_escape(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
+/// Whether `url` is an http(s) URL already in the form a URL parser writes it back in
+/// (lower-case scheme and host, no default port, no dot segments, nothing to
+/// percent-encode), so that parsing it would change nothing. Conservative: `false`
+/// only means "parse it to know".
+pub fn is_serialized_http_url(url: &str) -> bool {
+    let (rest, default_port) = if let Some(rest) = url.strip_prefix("http://") {
+        (rest, "80")
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (rest, "443")
+    } else {
+        return false;
+    };
+    let Some(slash) = rest.find('/') else {
+        return false;
+    };
+    let (authority, path) = rest.split_at(slash);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    if let Some(port) = port {
+        let canonical = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && !port.starts_with('0')
+            && port.parse::<u32>().is_ok_and(|p| p <= 65_535)
+            && port != default_port;
+        if !canonical {
+            return false;
+        }
+    }
+    is_plain_host(host) && is_plain_path(path)
+}
+
+/// A lower-case DNS name of plain labels, or a dotted quad as an IPv4 parser writes it.
+fn is_plain_host(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    let plain_label = |l: &&str| {
+        !l.is_empty()
+            && !l.starts_with("xn--")
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if !labels.iter().all(plain_label) {
+        return false;
+    }
+    // A name whose last label starts with a digit is read as an IPv4 address, which
+    // is written back as four decimal parts.
+    let last = labels.last().copied().unwrap_or_default();
+    if !last.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    labels.len() == 4
+        && labels.iter().all(|l| {
+            l.bytes().all(|b| b.is_ascii_digit())
+                && (l.len() == 1 || !l.starts_with('0'))
+                && l.len() <= 3
+                && l.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
+/// A path of non-empty segments, none `.` or `..`, of characters no URL parser escapes.
+fn is_plain_path(path: &str) -> bool {
+    let plain_byte = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            )
+    };
+    let Some(segments) = path.strip_prefix('/') else {
+        return false;
+    };
+    segments.is_empty()
+        || segments
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.bytes().all(plain_byte))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn serialized_http_urls_are_those_a_parser_leaves_alone() {
+        let samples = [
+            "http://127.0.0.1:8080/usergroup/t/my-tenant/scim/v2/Users/2819c223-7f76",
+            "http://localhost/",
+            "https://example.com/scim/v2/Users",
+            "http://127.0.0.1:80/x",
+            "https://example.com:443/x",
+            "http://127.1/x",
+            "http://0x7f.0.0.1/x",
+            "http://127.000.0.1/x",
+            "http://1.2.3/x",
+            "http://999.1.1.1/x",
+            "http://Example.com/x",
+            "HTTP://example.com/x",
+            "http://example.com",
+            "http://example.com:08080/x",
+            "http://example.com:/x",
+            "http://example.com:99999/x",
+            "http://xn--nxasmq6b.com/x",
+            "http://user@example.com/x",
+            "http://example.com/a/./b",
+            "http://example.com/a/../b",
+            "http://example.com/a//b",
+            "http://example.com/a b",
+            "http://example.com/a%20b",
+            "http://example.com/a\\b",
+            "http://example.com/{x}",
+            "http://example.com/é",
+            "http://example.com/x?y=1",
+            "http://example.com/x#y",
+            "http://example.com./x",
+            "http://a..b/x",
+            "http://example.com/Users/abc'()*+,;=:@!$&~_-.x",
+            "http://[::1]:8080/x",
+            "ftp://example.com/x",
+        ];
+        for url in samples {
+            if is_serialized_http_url(url) {
+                let parsed = reqwest::Url::parse(url).expect("a URL said plain parses");
+                assert_eq!(parsed.as_str(), url, "said plain but a parser rewrites it");
+            }
+        }
+        assert!(is_serialized_http_url(samples[0]));
+        assert!(is_serialized_http_url(samples[1]));
+        assert!(!is_serialized_http_url("http://127.1/x"));
+        assert!(!is_serialized_http_url("http://example.com/a b"));
+    }
+
     use super::*;
 
     #[test]

@@ -4,7 +4,7 @@
 mod encode;
 mod time;
 
-pub use encode::{base64_encode, encode_segment, url_encode, xml_escape};
+pub use encode::{base64_encode, encode_segment, is_serialized_http_url, url_encode, xml_escape};
 pub use time::{rfc3339_millis, rfc3339_utc};
 
 /// An error and its sources on one line (reqwest hides the root cause otherwise).

@@ -100,7 +100,13 @@ pub fn user_name(resource: &Value) -> Option<&str> {
 
 /// Do two userNames collide? (uniqueness `server`, caseExact false).
 pub fn same_user_name(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
+    // Char by char: every lookup compares against every stored user, and lower-casing
+    // both into new strings allocated twice per user.
+    a.eq_ignore_ascii_case(b)
+        || (!(a.is_ascii() && b.is_ascii())
+            && a.chars()
+                .flat_map(char::to_lowercase)
+                .eq(b.chars().flat_map(char::to_lowercase)))
 }
 
 /// Status of an engine error as a client error (the engine only produces 4xx).
