@@ -109,6 +109,8 @@ async fn run(exchanges: usize, servers: usize, jobs: usize, wiremock: bool) -> R
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(64)
         .no_proxy()
+        // As a run against the simulations builds it: plain http, no CA store read.
+        .tls_certs_only(Vec::new())
         .build()
         .map_err(|e| e.to_string())?;
     let next = Arc::new(AtomicUsize::new(0));

@@ -3,8 +3,9 @@
 # against its floor, side by side in one run. The floor (bench/floor.rs, built as a
 # cargo example) makes the same number of HTTP exchanges, counted from the run's
 # report.json, with the same client stack (reqwest as src/run/http.rs builds it, the
-# same runtime and --jobs) against the same front end (wiremock, one server per profile
-# the run starts), each answering a fixed small SCIM user, in one cold process.
+# same runtime, allocator and --jobs) against the same front end (hyper, one server per
+# profile the run starts, as src/sim/standalone.rs serves them), each answering a fixed
+# small SCIM user, in one cold process.
 # REPS alternating repetitions of both; the ratios are of the medians, CPU = user + sys.
 # Target: CPU(run)/CPU(floor) <= 2.0 and wall(run)/wall(floor) <= 2.0.
 # Env: SCIMCERT_BIN and FLOOR_BIN (skip the builds), REPS (default 11), TARGET (2.0).
