@@ -98,8 +98,18 @@ pub struct SimResponse {
     pub headers: Vec<(String, String)>,
     /// Media type of the body.
     pub content_type: &'static str,
-    /// JSON body, if any.
-    pub body: Option<Value>,
+    /// The body, if any.
+    pub body: Option<SimBody>,
+}
+
+/// A simulation's response body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SimBody {
+    /// JSON made for this answer.
+    Json(Value),
+    /// JSON already written out: a stored user answered straight from the store,
+    /// without a copy to serialise.
+    Encoded(Vec<u8>),
 }
 
 /// A simulated API: request in, response out, state inside.
@@ -384,7 +394,7 @@ impl Adapter {
             status,
             headers: Vec::new(),
             content_type: "application/json",
-            body: Some(body),
+            body: Some(SimBody::Json(body)),
         };
         Some(match (request.method.as_str(), request.path.as_str()) {
             ("GET", STATE_PATH) => json(200, self.handler.state()),
@@ -498,10 +508,19 @@ impl SimResponse {
     }
 
     /// The body as sent, if there is one.
-    fn body_bytes(&self) -> Option<Vec<u8>> {
-        self.body
-            .as_ref()
-            .map(|body| serde_json::to_vec(body).unwrap_or_default())
+    fn into_body_bytes(self) -> Option<Vec<u8>> {
+        self.body.map(|body| match body {
+            SimBody::Json(value) => serde_json::to_vec(&value).unwrap_or_default(),
+            SimBody::Encoded(bytes) => bytes,
+        })
+    }
+
+    /// The body as JSON, whichever way it is held.
+    pub fn json(&self) -> Option<Value> {
+        match self.body.as_ref()? {
+            SimBody::Json(value) => Some(value.clone()),
+            SimBody::Encoded(bytes) => serde_json::from_slice(bytes).ok(),
+        }
     }
 }
 
@@ -527,7 +546,7 @@ mod tests {
                 ("x-ok".into(), "line\nbreak".into()),
             ],
             content_type: "application/scim+json",
-            body: Some(serde_json::json!({"a": 1})),
+            body: Some(SimBody::Json(serde_json::json!({"a": 1}))),
         };
         let names: Vec<String> = response
             .valid_headers()

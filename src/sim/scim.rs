@@ -19,7 +19,7 @@ use crate::patch::schema::{ENTERPRISE_URN, USER_URN};
 use crate::patch::value::get_ci;
 use crate::patch::{
     Filter, Leniency, Mutability, Projection, Schema, ScimType, apply, filter::parse_filter,
-    parse_patch_request, project,
+    parse_patch_request, project, project_view,
 };
 
 use crate::util::encode_segment;
@@ -27,7 +27,7 @@ use crate::util::rfc3339_millis;
 pub use discovery::MAX_RESULTS;
 pub use wire::{ERROR_URN, LIST_URN, scim_error};
 
-use super::{Handler, SimOptions, SimRequest, SimResponse};
+use super::{Handler, SimBody, SimOptions, SimRequest, SimResponse};
 use store::{Store, StoredUser, user_name};
 use wire::{
     empty_response, etag, etag_list_matches, is_scim_media_type, json_response, patch_error,
@@ -451,8 +451,12 @@ impl ScimSim {
         stored: &StoredUser,
         projection: &Projection,
     ) -> SimResponse {
-        let mut response =
-            json_response(status, project(&stored.resource, &self.schema, projection));
+        let view = project_view(&stored.resource, &self.schema, projection);
+        let mut response = empty_response(status);
+        // Written out here, from the store's own copy when the view is all of it.
+        response.body = Some(SimBody::Encoded(
+            serde_json::to_vec(&*view).unwrap_or_default(),
+        ));
         response.headers.push(("etag".into(), etag(stored.version)));
         response
     }

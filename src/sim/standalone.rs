@@ -190,19 +190,16 @@ async fn read_body(mut body: Incoming, limit: usize) -> Result<(Vec<u8>, usize),
 /// A [`SimResponse`] as an HTTP response.
 fn to_http(response: SimResponse) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = response.body_bytes();
-    let has_body = body.is_some();
-    let mut http = Response::new(Full::new(Bytes::from(body.unwrap_or_default())));
+    let mut http = Response::new(Full::new(Bytes::new()));
     *http.status_mut() = status;
     let headers = http.headers_mut();
     for (name, value) in response.valid_headers() {
         headers.append(name, value);
     }
-    if has_body {
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(response.content_type),
-        );
+    let content_type = response.content_type;
+    if let Some(body) = response.into_body_bytes() {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        *http.body_mut() = Full::new(Bytes::from(body));
     }
     http
 }

@@ -211,7 +211,7 @@ pub fn observe_reference(
         format!("{base}/Users"),
         Some(&initial_user(user_name)),
     );
-    let id = created.body.as_ref()?.get("id")?.as_str()?.to_string();
+    let id = created.json()?.get("id")?.as_str()?.to_string();
     let mut outcomes = Vec::new();
     for ops in seq {
         let r = call(
@@ -219,12 +219,12 @@ pub fn observe_reference(
             format!("{base}/Users/{id}"),
             Some(&patch_body(ops)),
         );
-        outcomes.push(outcome(r.status, r.body.as_ref()));
+        outcomes.push(outcome(r.status, r.json().as_ref()));
     }
     let got = call("GET", format!("{base}/Users/{id}"), None);
     Some(Observation {
         outcomes,
-        final_state: normalise(got.body.as_ref()?),
+        final_state: normalise(&got.json()?),
     })
 }
 

@@ -57,7 +57,7 @@ pub use error::{PatchError, ScimType};
 pub use filter::{CompareOp, Filter, parse_filter};
 pub use leniency::Leniency;
 pub use path::{AttrPath, Path, parse_path};
-pub use project::{Projection, project};
+pub use project::{Projection, project, project_view};
 pub use request::{OpKind, Operation, parse_patch_request};
 pub use schema::{
     AttrDef, AttrType, ENTERPRISE_URN, Mutability, PATCH_OP_URN, Returned, Schema, SchemaError,

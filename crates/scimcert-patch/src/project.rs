@@ -1,5 +1,7 @@
 //! `attributes` / `excludedAttributes` projection (RFC 7644 §3.9, RFC 7643 §2.2).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::error::{PatchError, ScimType};
@@ -189,15 +191,24 @@ fn project_member(
 /// Returns the resource as a client sees it: `returned: never` removed always,
 /// `request` only when listed, `always` always, the projection applied.
 pub fn project(resource: &Value, schema: &Schema, projection: &Projection) -> Value {
+    project_view(resource, schema, projection).into_owned()
+}
+
+/// [`project`], borrowing the resource when the view is all of it (the default view
+/// of a resource with nothing to leave out, as most answers are): it can then be
+/// written out without a copy.
+pub fn project_view<'r>(
+    resource: &'r Value,
+    schema: &Schema,
+    projection: &Projection,
+) -> Cow<'r, Value> {
     let Some(obj) = resource.as_object() else {
-        return resource.clone();
+        return Cow::Borrowed(resource);
     };
-    // The default view of a resource with nothing to leave out (most answers): a clone
-    // copies the map without hashing every key into a new one.
     if matches!(projection, Projection::Default) && default_view_is_whole(obj, schema) {
-        return resource.clone();
+        return Cow::Borrowed(resource);
     }
-    project_members(obj, schema, projection)
+    Cow::Owned(project_members(obj, schema, projection))
 }
 
 /// [`project`] member by member.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::sim::SimResponse;
+use crate::sim::{SimBody, SimResponse};
 
 /// Media type of every userManagement response.
 pub const JSON: &str = "application/json";
@@ -78,7 +78,11 @@ impl IdmError {
             status: self.status,
             headers: self.headers,
             content_type: JSON,
-            body: Some(error_body(self.status, self.reason, &self.message)),
+            body: Some(SimBody::Json(error_body(
+                self.status,
+                self.reason,
+                &self.message,
+            ))),
         }
     }
 }

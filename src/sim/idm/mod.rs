@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::patch::filter::parse_filter;
 use crate::patch::schema::USER_URN;
 use crate::patch::{CompareOp, Filter, Leniency, OpKind, Operation, Schema, apply};
-use crate::sim::{Handler, SimError, SimOptions, SimRequest, SimResponse};
+use crate::sim::{Handler, SimBody, SimError, SimOptions, SimRequest, SimResponse};
 
 pub use config::{
     CoreAttrRef, CoreMode, CustomAttrMapping, CustomAttrMode, CustomAttrType, IdmConfig,
@@ -464,7 +464,7 @@ fn ok(status: u16, body: Value) -> SimResponse {
         status,
         headers: Vec::new(),
         content_type: JSON,
-        body: Some(body),
+        body: Some(SimBody::Json(body)),
     }
 }
 

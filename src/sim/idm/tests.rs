@@ -37,14 +37,14 @@ fn send(sim: &IdmSim, method: &str, path: &str, body: &Value) -> SimResponse {
     sim.handle(&request(method, path, Some(body)))
 }
 
-fn body(response: &SimResponse) -> &Value {
-    response.body.as_ref().expect("response has a body")
+fn body(response: &SimResponse) -> Value {
+    response.json().expect("response has a body")
 }
 
 /// Creates a user and returns the 201 body.
 fn create(sim: &IdmSim, payload: Value) -> Value {
     let response = send(sim, "POST", USERS, &payload);
-    assert_eq!(response.status, 201, "create failed: {:?}", response.body);
+    assert_eq!(response.status, 201, "create failed: {:?}", response.json());
     body(&response).clone()
 }
 
@@ -79,9 +79,10 @@ fn patch(sim: &IdmSim, id: &str, operations: Value) -> SimResponse {
 /// Asserts a TM Forum error with `status` and returns its message (OD-14).
 fn error_message(response: &SimResponse, status: u16) -> String {
     assert_eq!(
-        response.status, status,
+        response.status,
+        status,
         "unexpected answer: {:?}",
-        response.body
+        response.json()
     );
     assert_eq!(response.content_type, "application/json");
     let error = body(response);
@@ -174,7 +175,7 @@ fn od19_map_stores_the_target_attribute_name() {
         &id,
         json!([{"operation": "add", "path": "customAttributes:crmRef", "value": "CRM-42"}]),
     );
-    assert_eq!(response.status, 200, "{:?}", response.body);
+    assert_eq!(response.status, 200, "{:?}", response.json());
     let custom = stored(&sim, &id).custom;
     assert_eq!(custom.get("crm_reference"), Some(&json!("CRM-42")));
     assert!(custom.get("crmRef").is_none());

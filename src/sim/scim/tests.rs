@@ -69,12 +69,12 @@ fn header<'a>(response: &'a SimResponse, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.as_str())
 }
 
-fn body(response: &SimResponse) -> &Value {
-    response.body.as_ref().expect("a body")
+fn body(response: &SimResponse) -> Value {
+    response.json().expect("a body")
 }
 
 fn assert_error(response: &SimResponse, status: u16, scim_type: Option<&str>) {
-    assert_eq!(response.status, status, "{:?}", response.body);
+    assert_eq!(response.status, status, "{:?}", response.json());
     let body = body(response);
     assert_eq!(body["schemas"], json!([ERROR_URN]));
     assert_eq!(body["status"], json!(status.to_string()));
@@ -97,7 +97,11 @@ fn bjensen() -> Value {
 /// Creates a user and returns its id.
 fn create(sim: &ScimSim, user: Value) -> String {
     let response = sim.handle(&request("POST", "/Users", Some(user)));
-    assert!(matches!(response.status, 200 | 201), "{:?}", response.body);
+    assert!(
+        matches!(response.status, 200 | 201),
+        "{:?}",
+        response.json()
+    );
     body(&response)["id"].as_str().unwrap().to_string()
 }
 
@@ -186,7 +190,7 @@ fn create_get_patch_delete_round_trip() {
         &id,
         json!([{"op": "replace", "path": "displayName", "value": "Babs"}]),
     );
-    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.status, 200, "{:?}", patched.json());
     assert_eq!(body(&patched)["displayName"], "Babs");
     assert_eq!(body(&patched)["userName"], "bjensen");
     assert_eq!(body(&patched)["meta"]["version"], "W/\"2\"");
@@ -195,7 +199,7 @@ fn create_get_patch_delete_round_trip() {
 
     let deleted = sim.handle(&request("DELETE", &format!("/Users/{id}"), None));
     assert_eq!(deleted.status, 204);
-    assert!(deleted.body.is_none());
+    assert!(deleted.json().is_none());
     assert_error(&get(&sim, &id), 404, None);
     assert_error(
         &sim.handle(&request("DELETE", &format!("/Users/{id}"), None)),
@@ -236,7 +240,7 @@ fn tenants_are_isolated() {
     assert_eq!(body(&list)["totalResults"], 0);
     // The same userName is free in another tenant.
     let created = sim.handle(&request("POST", &format!("{other}/Users"), Some(bjensen())));
-    assert_eq!(created.status, 200, "{:?}", created.body);
+    assert_eq!(created.status, 200, "{:?}", created.json());
     assert!(
         body(&created)["meta"]["location"]
             .as_str()
@@ -413,7 +417,7 @@ fn uniqueness_409_on_put_and_names_freed_by_a_rename() {
         &other,
         json!([{"op": "replace", "path": "userName", "value": "OTHER"}]),
     );
-    assert_eq!(response.status, 200, "{:?}", response.body);
+    assert_eq!(response.status, 200, "{:?}", response.json());
     // The old name is free again after a rename.
     let response = patch(
         &sim,
@@ -485,7 +489,7 @@ fn put_replaces_writable_attributes_and_keeps_id_and_created() {
         &format!("/Users/{id}"),
         Some(replacement.clone()),
     ));
-    assert_eq!(response.status, 200, "{:?}", response.body);
+    assert_eq!(response.status, 200, "{:?}", response.json());
     let user = body(&response);
     assert_eq!(user["id"], json!(id));
     assert_eq!(user["title"], "Boss");
@@ -567,7 +571,7 @@ fn root_search_is_a_users_search_under_every_profile() {
         create(&sim, json!({"userName": "other"}));
         let search = json!({"filter": "userName eq \"other\"", "excludedAttributes": "userName"});
         let response = sim.handle(&request("POST", "/.search", Some(search)));
-        assert_eq!(response.status, 200, "{profile:?}: {:?}", response.body);
+        assert_eq!(response.status, 200, "{profile:?}: {:?}", response.json());
         let list = body(&response);
         let member = if profile == Profile::Vmware {
             "resources"
@@ -731,7 +735,7 @@ mod never_panics {
                 let response = sim.handle(&req);
                 prop_assert!((200..600).contains(&response.status));
                 if response.status >= 400 {
-                    let body = response.body.as_ref().expect("error body");
+                    let body = response.json().expect("error body");
                     prop_assert_eq!(&body["status"], &json!(response.status.to_string()));
                 }
             }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::patch::{PatchError, ScimType};
-use crate::sim::SimResponse;
+use crate::sim::{SimBody, SimResponse};
 
 /// Media type of every SCIM response body.
 pub const SCIM_JSON: &str = "application/scim+json";
@@ -35,7 +35,7 @@ pub fn json_response(status: u16, body: Value) -> SimResponse {
         status,
         headers: Vec::new(),
         content_type: SCIM_JSON,
-        body: Some(body),
+        body: Some(SimBody::Json(body)),
     }
 }
 
@@ -104,7 +104,7 @@ mod tests {
     fn p14_error_body_has_string_status() {
         let response = scim_error(400, Some(ScimType::InvalidPath), "bad");
         assert_eq!(
-            response.body,
+            response.json(),
             Some(
                 json!({"schemas":[ERROR_URN],"scimType":"invalidPath","detail":"bad","status":"400"})
             )
