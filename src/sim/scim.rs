@@ -308,9 +308,9 @@ impl ScimSim {
                 id,
                 attributes,
                 user_meta(
-                    &old_meta.created,
-                    &old_meta.last_modified,
-                    &old_meta.location,
+                    old_meta.created,
+                    old_meta.last_modified,
+                    old_meta.location,
                     old.version,
                 ),
             );
@@ -372,9 +372,9 @@ impl ScimSim {
             object.insert(
                 "meta".into(),
                 user_meta(
-                    &old_meta.created,
+                    old_meta.created,
                     &rfc3339_millis(now_ms),
-                    &old_meta.location,
+                    old_meta.location,
                     version,
                 ),
             );
@@ -678,19 +678,19 @@ impl ListQuery {
 }
 
 /// `created`, `lastModified` and `location` of a stored resource's `meta`.
-struct MetaFields {
-    created: String,
-    last_modified: String,
-    location: String,
+struct MetaFields<'r> {
+    created: &'r str,
+    last_modified: &'r str,
+    location: &'r str,
 }
 
-impl MetaFields {
-    fn of(resource: &Value) -> MetaFields {
+impl<'r> MetaFields<'r> {
+    fn of(resource: &'r Value) -> MetaFields<'r> {
+        let meta = resource.get("meta").and_then(Value::as_object);
         let field = |name: &str| {
-            resource["meta"][name]
-                .as_str()
+            meta.and_then(|m| m.get(name))
+                .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_string()
         };
         MetaFields {
             created: field("created"),
@@ -702,13 +702,17 @@ impl MetaFields {
 
 /// The `meta` of a stored User.
 fn user_meta(created: &str, last_modified: &str, location: &str, version: u64) -> Value {
-    json!({
-        "resourceType": "User",
-        "created": created,
-        "lastModified": last_modified,
-        "location": location,
-        "version": etag(version),
-    })
+    let mut meta = Map::with_capacity(5);
+    for (key, value) in [
+        ("resourceType", "User".to_string()),
+        ("created", created.to_string()),
+        ("lastModified", last_modified.to_string()),
+        ("location", location.to_string()),
+        ("version", etag(version)),
+    ] {
+        meta.insert(key.to_string(), Value::String(value));
+    }
+    Value::Object(meta)
 }
 
 /// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;
