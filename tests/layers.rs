@@ -238,3 +238,99 @@ fn an_unexplained_pub_mod_is_caught() {
     assert!(problems[0].contains("run/mod.rs:2: `pub mod http;`"));
     assert!(problems[1].contains("sim/idm/mod.rs:3: `pub mod config;`"));
 }
+
+/// Longest a function may be without a `// Long:` comment saying why (issue 11).
+const MAX_FN_LINES: usize = 80;
+
+/// Functions outside tests longer than [`MAX_FN_LINES`] (from the `fn` line to the
+/// closing brace at its indentation, as rustfmt lays them out) with no `// Long:`
+/// comment right above them (past attributes and doc comments).
+fn unexplained_long_fns(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in files {
+        if file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let lines: Vec<&str> = text.lines().collect();
+        // Unit tests sit at the end of a file, after `#[cfg(test)]`.
+        let end = lines
+            .iter()
+            .position(|l| l.trim() == "#[cfg(test)]")
+            .unwrap_or(lines.len());
+        let mut i = 0;
+        while i < end {
+            let line = lines[i];
+            let trimmed = line.trim_start();
+            let signature = trimmed
+                .trim_start_matches("pub ")
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub(super) ")
+                .trim_start_matches("async ")
+                .trim_start_matches("const ");
+            if !signature.starts_with("fn ") {
+                i += 1;
+                continue;
+            }
+            let indent = &line[..line.len() - trimmed.len()];
+            let close = format!("{indent}}}");
+            let Some(last) =
+                (i..end).find(|&j| lines[j] == close || lines[j].ends_with(';') && j == i)
+            else {
+                break;
+            };
+            let length = last - i + 1;
+            let above = lines[..i]
+                .iter()
+                .map(|l| l.trim_start())
+                .rev()
+                .find(|l| !(l.starts_with("#[") || l.starts_with("///")));
+            let explained = above.is_some_and(|l| l.starts_with("// Long:"));
+            if length > MAX_FN_LINES && !explained {
+                problems.push(format!(
+                    "{}:{}: `{}` is {length} lines: split it, or say why it must be long \
+                     in a `// Long:` comment above it",
+                    file.display(),
+                    i + 1,
+                    trimmed.split('(').next().unwrap_or(trimmed)
+                ));
+            }
+            i = last + 1;
+        }
+    }
+    problems
+}
+
+#[test]
+fn long_functions_say_why() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let problems = unexplained_long_fns(&src);
+    assert!(
+        problems.is_empty(),
+        "{} long function(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn an_unexplained_long_function_is_caught() {
+    let dir = std::env::temp_dir().join(format!("scimcert-long-fn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp src");
+    let body = "    let x = 1;\n".repeat(MAX_FN_LINES);
+    let text = format!(
+        "/// Doc.\npub fn long_one() {{\n{body}}}\n\n// Long: a reason.\n#[inline]\nfn explained() {{\n{body}}}\n\
+         fn short() {{\n    let y = 2;\n}}\n#[cfg(test)]\nmod tests {{\n    fn long_test() {{\n{body}    }}\n}}\n"
+    );
+    std::fs::write(dir.join("lib.rs"), text).expect("write");
+    let problems = unexplained_long_fns(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("lib.rs:2: `pub fn long_one`"),
+        "{problems:?}"
+    );
+}

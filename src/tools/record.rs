@@ -731,95 +731,9 @@ pub fn case_file(
     analysis: &Analysis,
     redact: &dyn Fn(&str) -> String,
 ) -> Result<String, RecordError> {
-    let mut steps = Vec::new();
-    for (j, ex) in exchanges.iter().enumerate() {
-        let available: Vec<&Captured> = analysis.before(j).collect();
-        let p = &ex.planned;
-        let mut request = Map::new();
-        request.insert("method".into(), json!(p.method));
-        let path: Vec<String> = p
-            .path
-            .split('/')
-            .map(
-                |seg| match available.iter().find(|c| c.value == seg && !seg.is_empty()) {
-                    Some(c) => var(&c.name),
-                    None => seg.to_string(),
-                },
-            )
-            .collect();
-        let path = path.join("/");
-        let mut name = format!("{} {path}", p.method);
-        request.insert("path".into(), json!(path));
-        if !p.query.is_empty() {
-            let q: Map<String, Value> = p
-                .query
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(templated(v, &available))))
-                .collect();
-            let shown: Vec<String> = q
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect();
-            name.push('?');
-            name.push_str(&shown.join("&"));
-            request.insert("query".into(), Value::Object(q));
-        }
-        if !p.headers.is_empty() {
-            let h: Map<String, Value> = p
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(templated(v, &available))))
-                .collect();
-            request.insert("headers".into(), Value::Object(h));
-        }
-        if let Some(body) = &p.body {
-            match serde_json::from_str::<Value>(body) {
-                Ok(json) => {
-                    request.insert("body".into(), templated_json(&json, &available));
-                }
-                Err(_) => {
-                    request.insert("raw".into(), json!(templated(body, &available)));
-                }
-            }
-        }
-        if let Some(ct) = &p.content_type {
-            request.insert("content_type".into(), json!(ct));
-        }
-        let mut expect = Map::new();
-        expect.insert("status".into(), json!(ex.response.status));
-        if let Some(body) = &ex.response.json {
-            let ctx = ExpectContext {
-                available: available.clone(),
-                sent: sent_strings(&exchanges[..=j]),
-                volatile: exchanges
-                    .iter()
-                    .filter_map(|e| response_id(&e.response))
-                    .collect(),
-                base_url: &target.base_url,
-            };
-            expect.insert("body".into(), ctx.value(body, None));
-        }
-        let mut step = Map::new();
-        step.insert("name".into(), json!(name));
-        step.insert("request".into(), Value::Object(request));
-        step.insert("expect".into(), Value::Object(expect));
-        let capture: Map<String, Value> = analysis
-            .captures
-            .iter()
-            .filter(|c| c.step == j)
-            .map(|c| {
-                let from = match c.source {
-                    Source::Id => json!({"body": "/id"}),
-                    Source::ETag => json!({"header": "ETag"}),
-                };
-                (c.name.clone(), from)
-            })
-            .collect();
-        if !capture.is_empty() {
-            step.insert("capture".into(), Value::Object(capture));
-        }
-        steps.push(Value::Object(step));
-    }
+    let steps: Vec<Value> = (0..exchanges.len())
+        .map(|j| recorded_step(j, exchanges, analysis, target))
+        .collect();
     let mut case = Map::new();
     case.insert("id".into(), json!(meta.id));
     case.insert("title".into(), json!(meta.title));
@@ -848,6 +762,105 @@ pub fn case_file(
         meta.schema_ref, target_label,
     );
     Ok(redact(&format!("{header}{yaml}")))
+}
+
+/// The request of a recorded step, with the values captured before it as variables,
+/// and the step's name (method, path and query).
+fn recorded_request(p: &Planned, available: &[&Captured]) -> (String, Map<String, Value>) {
+    let mut request = Map::new();
+    request.insert("method".into(), json!(p.method));
+    let path: Vec<String> = p
+        .path
+        .split('/')
+        .map(
+            |seg| match available.iter().find(|c| c.value == seg && !seg.is_empty()) {
+                Some(c) => var(&c.name),
+                None => seg.to_string(),
+            },
+        )
+        .collect();
+    let path = path.join("/");
+    let mut name = format!("{} {path}", p.method);
+    request.insert("path".into(), json!(path));
+    if !p.query.is_empty() {
+        let q: Map<String, Value> = p
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(templated(v, available))))
+            .collect();
+        let shown: Vec<String> = q
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect();
+        name.push('?');
+        name.push_str(&shown.join("&"));
+        request.insert("query".into(), Value::Object(q));
+    }
+    if !p.headers.is_empty() {
+        let h: Map<String, Value> = p
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(templated(v, available))))
+            .collect();
+        request.insert("headers".into(), Value::Object(h));
+    }
+    if let Some(body) = &p.body {
+        match serde_json::from_str::<Value>(body) {
+            Ok(json) => {
+                request.insert("body".into(), templated_json(&json, available));
+            }
+            Err(_) => {
+                request.insert("raw".into(), json!(templated(body, available)));
+            }
+        }
+    }
+    if let Some(ct) = &p.content_type {
+        request.insert("content_type".into(), json!(ct));
+    }
+    (name, request)
+}
+
+/// Step `j` of a recorded case: its request with the values captured before it as
+/// variables, the answer as its expectation, and what later steps capture from it.
+fn recorded_step(j: usize, exchanges: &[Exchange], analysis: &Analysis, target: &Target) -> Value {
+    let ex = &exchanges[j];
+    let available: Vec<&Captured> = analysis.before(j).collect();
+    let p = &ex.planned;
+    let (name, request) = recorded_request(p, &available);
+    let mut expect = Map::new();
+    expect.insert("status".into(), json!(ex.response.status));
+    if let Some(body) = &ex.response.json {
+        let ctx = ExpectContext {
+            available: available.clone(),
+            sent: sent_strings(&exchanges[..=j]),
+            volatile: exchanges
+                .iter()
+                .filter_map(|e| response_id(&e.response))
+                .collect(),
+            base_url: &target.base_url,
+        };
+        expect.insert("body".into(), ctx.value(body, None));
+    }
+    let mut step = Map::new();
+    step.insert("name".into(), json!(name));
+    step.insert("request".into(), Value::Object(request));
+    step.insert("expect".into(), Value::Object(expect));
+    let capture: Map<String, Value> = analysis
+        .captures
+        .iter()
+        .filter(|c| c.step == j)
+        .map(|c| {
+            let from = match c.source {
+                Source::Id => json!({"body": "/id"}),
+                Source::ETag => json!({"header": "ETag"}),
+            };
+            (c.name.clone(), from)
+        })
+        .collect();
+    if !capture.is_empty() {
+        step.insert("capture".into(), Value::Object(capture));
+    }
+    Value::Object(step)
 }
 
 /// Every string the client sent in `exchanges`: body strings, path segments, query
