@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// Header through which a request asks a built-in simulation for a fault (the runner
+/// sets it from a case's `fault:`, the simulations read it).
+pub const FAULT_HEADER: &str = "x-scimcert-fault";
+
 /// A request ready to send.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HttpRequest {

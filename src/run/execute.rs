@@ -10,7 +10,7 @@ use crate::api::Profile;
 use crate::case::{Expect, Level, LoadedCase, SnapshotSpec, Step, Vars, template};
 use crate::check::snapshot;
 use crate::check::{self, CheckContext, SchemaRegistry, SnapshotDir, SnapshotOutcome};
-use crate::exchange::{HttpRequest, HttpResponse};
+use crate::exchange::{FAULT_HEADER, HttpRequest, HttpResponse};
 pub use crate::outcome::{CaseReport, Phase, StepReport, TakenSnapshot};
 use crate::outcome::{Failure, Verdict};
 use crate::run::http::{CLEANUP_BACKOFF, HttpClient};
@@ -21,8 +21,6 @@ use crate::secret::Secrets;
 /// matcher for "not there".
 const ABSENT: &str = "#absent";
 
-/// Header through which a case asks the built-in simulation for a fault.
-pub const FAULT_HEADER: &str = "x-scimcert-fault";
 
 /// What to do with `snapshot:` expectations.
 pub enum SnapshotMode {

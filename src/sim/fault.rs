@@ -24,8 +24,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Request header a case sets to inject faults into that one request.
-pub const FAULT_HEADER: &str = "x-scimcert-fault";
+pub use crate::exchange::FAULT_HEADER;
 /// Longest latency a rule may ask for.
 pub const MAX_LATENCY_MS: u64 = 60_000;
 /// Distinct header rules whose error-rate counters are remembered at once.
