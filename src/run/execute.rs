@@ -21,7 +21,6 @@ use crate::secret::Secrets;
 /// matcher for "not there".
 const ABSENT: &str = "#absent";
 
-
 /// What to do with `snapshot:` expectations.
 pub enum SnapshotMode {
     /// Ignore them.

@@ -107,9 +107,9 @@ pub struct SimResponse {
 pub enum SimBody {
     /// JSON made for this answer.
     Json(Value),
-    /// JSON already written out: a stored user answered straight from the store,
-    /// without a copy to serialise.
-    Encoded(Vec<u8>),
+    /// A stored resource answered as it is stored, shared with the store rather than
+    /// copied; written out after the store is unlocked.
+    Shared(std::sync::Arc<Value>),
 }
 
 /// A simulated API: request in, response out, state inside.
@@ -511,7 +511,7 @@ impl SimResponse {
     fn into_body_bytes(self) -> Option<Vec<u8>> {
         self.body.map(|body| match body {
             SimBody::Json(value) => serde_json::to_vec(&value).unwrap_or_default(),
-            SimBody::Encoded(bytes) => bytes,
+            SimBody::Shared(value) => serde_json::to_vec(&*value).unwrap_or_default(),
         })
     }
 
@@ -519,7 +519,7 @@ impl SimResponse {
     pub fn json(&self) -> Option<Value> {
         match self.body.as_ref()? {
             SimBody::Json(value) => Some(value.clone()),
-            SimBody::Encoded(bytes) => serde_json::from_slice(bytes).ok(),
+            SimBody::Shared(value) => Some(Value::clone(value)),
         }
     }
 }

@@ -10,7 +10,8 @@ mod discovery;
 mod store;
 mod wire;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Map, Value, json};
 
@@ -263,7 +264,11 @@ impl ScimSim {
         let now = rfc3339_millis(store.tick());
         let location = format!("{}/Users/{id}", ctx.base_url);
         let stored = StoredUser {
-            resource: assemble(&id, attributes, user_meta(&now, &now, &location, 1)),
+            resource: Arc::new(assemble(
+                &id,
+                attributes,
+                user_meta(&now, &now, &location, 1),
+            )),
             version: 1,
         };
         // VD-01: VMware documents 200 for a create.
@@ -314,7 +319,7 @@ impl ScimSim {
                     old.version,
                 ),
             );
-            Ok((replaced != old.resource).then_some(replaced))
+            Ok((replaced != *old.resource).then_some(replaced))
         })
     }
 
@@ -379,7 +384,10 @@ impl ScimSim {
                 ),
             );
         }
-        let stored = StoredUser { resource, version };
+        let stored = StoredUser {
+            resource: Arc::new(resource),
+            version,
+        };
         let response = self.user_response(200, &stored, &projection);
         users.replace(id, stored);
         Ok(response)
@@ -451,12 +459,15 @@ impl ScimSim {
         stored: &StoredUser,
         projection: &Projection,
     ) -> SimResponse {
-        let view = project_view(&stored.resource, &self.schema, projection);
         let mut response = empty_response(status);
-        // Written out here, from the store's own copy when the view is all of it.
-        response.body = Some(SimBody::Encoded(
-            serde_json::to_vec(&*view).unwrap_or_default(),
-        ));
+        // The store's own copy when the view is all of it: written out once the store
+        // is unlocked, without a copy.
+        response.body = Some(
+            match project_view(&stored.resource, &self.schema, projection) {
+                Cow::Borrowed(_) => SimBody::Shared(Arc::clone(&stored.resource)),
+                Cow::Owned(view) => SimBody::Json(view),
+            },
+        );
         response.headers.push(("etag".into(), etag(stored.version)));
         response
     }

@@ -4,6 +4,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 /// Users kept per tenant; creating one more evicts the oldest.
@@ -14,8 +16,9 @@ pub const MAX_TENANTS: usize = 256;
 /// One stored user: the full resource (with `id`, `meta`, `password`) and its version.
 #[derive(Clone, Debug)]
 pub struct StoredUser {
-    /// The resource as stored, before projection.
-    pub resource: Value,
+    /// The resource as stored, before projection; shared with answers that show all of
+    /// it, so they are written out after the store is unlocked.
+    pub resource: Arc<Value>,
     /// Version counter behind `meta.version` and `ETag`.
     pub version: u64,
 }
@@ -180,7 +183,7 @@ mod tests {
 
     fn user(name: &str) -> StoredUser {
         StoredUser {
-            resource: json!({"userName": name}),
+            resource: Arc::new(json!({"userName": name})),
             version: 1,
         }
     }
