@@ -726,14 +726,14 @@ async fn plan_work(
 /// The console lines of a finished run and the report files it asked for.
 fn print_and_write(
     args: &RunArgs,
-    reports: &[scimcert::run::CaseReport],
+    reports: &[scimcert::outcome::CaseReport],
     info: &report::RunInfo,
     secrets: &scimcert::secret::Secrets,
 ) -> Result<(), CliError> {
     let color = report::use_color(std::io::stdout().is_terminal());
     for r in reports {
         match r.verdict {
-            scimcert::check::Verdict::Pass | scimcert::check::Verdict::Skip => {
+            scimcert::outcome::Verdict::Pass | scimcert::outcome::Verdict::Skip => {
                 if !args.quiet {
                     println!("{}", secrets.redact(&report::render_line(r, color)));
                 }
@@ -805,7 +805,7 @@ async fn run_with_progress(
     jobs: usize,
     quiet: bool,
     keep_steps: bool,
-) -> Vec<scimcert::run::CaseReport> {
+) -> Vec<scimcert::outcome::CaseReport> {
     let show = !quiet && report::stderr_is_live();
     // A line wider than the terminal wraps and can no longer be cleared in place.
     let width = std::env::var("COLUMNS")

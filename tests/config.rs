@@ -812,8 +812,9 @@ async fn the_runner_masks_secrets_in_the_record_of_each_exchange() {
     use scimcert::case::load_path;
     use scimcert::check::SchemaRegistry;
     use scimcert::run::{
-        Auth, ClientSettings, HttpClient, RunContext, Secrets, SnapshotMode, Target, run_all,
+        Auth, ClientSettings, HttpClient, RunContext, SnapshotMode, Target, run_all,
     };
+    use scimcert::secret::Secrets;
 
     const SECRET: &str = "echoed-secret-41d9";
     // A server that echoes the secret back in a header and the body.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scimcert::api::Api;
-use scimcert::check::Verdict;
+use scimcert::outcome::Verdict;
 use scimcert::run::{Auth, HttpClient, RunContext, SnapshotMode, Target, run_all};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -9,7 +9,6 @@ mod rules;
 // Crate-wide under its own name: `template::render`, `template::references`, ...
 pub(crate) mod template;
 
-pub use crate::diag::{Diagnostic, Pos};
 pub use load::{Corpus, LoadError, LoadedCase, load_path, parse_file, validate};
 pub use matcher::Matcher;
 pub use model::{

@@ -13,7 +13,7 @@ use crate::case::{Expect, Level, LoadedCase, Vars, template};
 use crate::diag::Pos;
 use crate::exchange::HttpResponse;
 
-pub use crate::outcome::{Failure, Mismatch, Verdict};
+use crate::outcome::{Failure, Mismatch, Verdict};
 pub use body::{MatchOptions, match_body};
 pub use schema::{SchemaError, SchemaRegistry};
 pub use snapshot::{SnapshotDir, SnapshotOutcome};

@@ -12,8 +12,9 @@ use super::{ApiArg, CliError, parse_pairs, parse_profile};
 use scimcert::api::{Api, Profile};
 use scimcert::case::{USER_NAME_DOMAIN, Vars};
 use scimcert::run::{
-    Auth, ClientSettings, DEFAULT_TIMEOUT, Fixtures, HttpClient, OAuth2Config, Secrets, Target,
+    Auth, ClientSettings, DEFAULT_TIMEOUT, Fixtures, HttpClient, OAuth2Config, Target,
 };
+use scimcert::secret::Secrets;
 
 /// Longest connect timeout used when neither flag nor file sets one.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

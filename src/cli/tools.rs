@@ -14,8 +14,8 @@ use super::{
 };
 use scimcert::api::{Api, Profile};
 use scimcert::case::LoadedCase;
-use scimcert::check::Verdict;
 use scimcert::exit;
+use scimcert::outcome::Verdict;
 use scimcert::plan::BuiltinTargets;
 use scimcert::report::use_color;
 use scimcert::run::{Cancel, HttpClient, RunContext, SnapshotMode, Target, run_all};

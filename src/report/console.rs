@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::check::{Failure, Verdict};
+use crate::outcome::{CaseReport, StepReport};
+use crate::outcome::{Failure, Verdict};
 use crate::report::{RunInfo, Tally, curl};
-use crate::run::{CaseReport, StepReport};
 
 /// Longest response body shown in failure output.
 const BODY_PREVIEW: usize = 2000;

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::case::Catalogue;
+use crate::outcome::CaseReport;
 use crate::report::{RunInfo, json, junit, markdown};
-use crate::run::CaseReport;
 use crate::secret::Secrets;
 
 /// JUnit XML file in the report folder.

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::outcome::CaseReport;
 use crate::report::{RunInfo, Tally, curl};
-use crate::run::CaseReport;
 
 /// Version of the JSON report's shape; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::check::Verdict;
+use crate::outcome::CaseReport;
+use crate::outcome::Verdict;
 use crate::report::console;
-use crate::run::CaseReport;
 
 /// Renders the JUnit XML document.
 pub fn render(reports: &[CaseReport], target: &str) -> Result<String, quick_junit::SerializeError> {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::Api;
 use crate::outcome::Verdict;
-use crate::run::{CaseReport, StepReport};
+use crate::outcome::{CaseReport, StepReport};
 
 /// A user the run created and left on the server.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

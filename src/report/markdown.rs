@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use crate::api::Profile;
 use crate::case::{Catalogue, Level, Rule};
-use crate::check::Verdict;
 use crate::exit;
+use crate::outcome::Verdict;
+use crate::outcome::{CaseReport, StepReport};
 use crate::report::{RunInfo, Tally, console, curl};
-use crate::run::{CaseReport, StepReport};
 
 /// Skipped-case ids listed per reason before the rest are only counted.
 const SKIPPED_IDS_SHOWN: usize = 5;

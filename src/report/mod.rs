@@ -15,8 +15,8 @@ mod progress;
 
 use std::time::Duration;
 
-use crate::check::Verdict;
-use crate::run::CaseReport;
+use crate::outcome::CaseReport;
+use crate::outcome::Verdict;
 
 pub use client::write_client_report;
 pub use console::{

@@ -5,10 +5,10 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::check::Verdict;
+use crate::outcome::CaseReport;
+use crate::outcome::Verdict;
 use crate::report::Tally;
 use crate::report::console::paint;
-use crate::run::CaseReport;
 
 /// Redraws closer together than this are skipped (the next one shows the news).
 const MIN_REDRAW: Duration = Duration::from_millis(50);

@@ -11,7 +11,7 @@ use crate::case::{Expect, Level, LoadedCase, SnapshotSpec, Step, Vars, template}
 use crate::check::snapshot;
 use crate::check::{self, CheckContext, SchemaRegistry, SnapshotDir, SnapshotOutcome};
 use crate::exchange::{FAULT_HEADER, HttpRequest, HttpResponse};
-pub use crate::outcome::{CaseReport, Phase, StepReport, TakenSnapshot};
+use crate::outcome::{CaseReport, Phase, StepReport, TakenSnapshot};
 use crate::outcome::{Failure, Verdict};
 use crate::run::http::{CLEANUP_BACKOFF, HttpClient};
 use crate::run::target::Target;

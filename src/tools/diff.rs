@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use crate::case::{LoadedCase, Vars};
-use crate::check::Verdict;
 use crate::check::snapshot::{redact, redact_str};
-use crate::run::CaseReport;
+use crate::outcome::CaseReport;
+use crate::outcome::Verdict;
 use crate::tools::repro::captures;
 use crate::tools::text::{pretty_response, sort_keys, truncate};
 
@@ -246,7 +246,7 @@ pub fn summary(diffs: &[CaseDiff], scope: Scope) -> String {
 mod tests {
     use super::*;
     use crate::exchange::{HttpRequest, HttpResponse};
-    use crate::run::StepReport;
+    use crate::outcome::StepReport;
     use std::path::Path;
 
     const CASE: &str = "\

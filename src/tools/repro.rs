@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::case::{LoadedCase, Step};
-use crate::check::Verdict;
 use crate::exchange::HttpResponse;
+use crate::outcome::Verdict;
 use crate::outcome::{CaseReport, Phase, StepReport};
 use crate::report::curl;
 use crate::report::{render_failure, render_line};
