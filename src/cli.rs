@@ -541,7 +541,10 @@ pub async fn run(args: &RunArgs) -> Result<i32, CliError> {
     // `--target builtin:<profile>` names one simulation, as for the other commands.
     let plan = tools::TargetPlan::of(&args.target)?;
     let settings = &plan.settings;
-    let client = if settings.target.is_none() && settings.client.oauth2.is_none() {
+    let client = if settings.target.is_none()
+        && settings.client.oauth2.is_none()
+        && settings.client.proxy.is_none()
+    {
         // Every URL of the run is a simulation's, plain http on loopback.
         settings.client_without_system_roots()?
     } else {

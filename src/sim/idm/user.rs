@@ -100,13 +100,14 @@ pub fn user_name(resource: &Value) -> Option<&str> {
 
 /// Do two userNames collide? (uniqueness `server`, caseExact false).
 pub fn same_user_name(a: &str, b: &str) -> bool {
-    // Char by char: every lookup compares against every stored user, and lower-casing
-    // both into new strings allocated twice per user.
-    a.eq_ignore_ascii_case(b)
-        || (!(a.is_ascii() && b.is_ascii())
-            && a.chars()
-                .flat_map(char::to_lowercase)
-                .eq(b.chars().flat_map(char::to_lowercase)))
+    // Every lookup compares against every stored user: ASCII names (nearly all) are
+    // compared in place; others lower-cased whole (`str::to_lowercase` knows the final
+    // sigma, which char by char would not).
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
 }
 
 /// Status of an engine error as a client error (the engine only produces 4xx).
