@@ -305,7 +305,7 @@ impl ScimSim {
         // As for PATCH: validated before the lock, answered in the same order.
         let attributes = json_body(ctx.request).and_then(|body| self.validate(&body));
         self.update(ctx, id, |old| {
-            let mut attributes = attributes?;
+            let mut attributes = attributes.clone()?;
             self.keep_immutable(&old.resource, &mut attributes)?;
             required_user_name(&attributes)?;
             let old_meta = MetaFields::of(&old.resource);
@@ -330,8 +330,8 @@ impl ScimSim {
             parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))
         });
         self.update(ctx, id, |old| {
-            let operations = operations?;
-            let applied = apply(&old.resource, &operations, &self.schema, &self.leniency)
+            let operations = operations.as_ref().map_err(Clone::clone)?;
+            let applied = apply(&old.resource, operations, &self.schema, &self.leniency)
                 .map_err(|error| patch_error(&error))?;
             Ok(applied.changed.then_some(applied.resource))
         })
@@ -341,56 +341,78 @@ impl ScimSim {
     /// `change` make the new resource from the old one (`None`: nothing changed), check
     /// its userName is still its own, set the server's `id` and `meta`, store it and
     /// answer 200 with the projection (P-15/P-16/Q-05 under every profile).
+    ///
+    /// `change` runs with the store unlocked, on a shared handle to the user as it was;
+    /// the result is stored only if nobody wrote the user meanwhile, or else made again
+    /// from what they wrote. Concurrent writers therefore wait for each other only while
+    /// a result is stored, not while it is made.
     fn update(
         &self,
         ctx: &Ctx,
         id: &str,
-        change: impl FnOnce(&StoredUser) -> Result<Option<Value>, SimResponse>,
+        change: impl Fn(&StoredUser) -> Result<Option<Value>, SimResponse>,
     ) -> Answer {
         let projection = projection(ctx.request)?;
-        let mut store = self.lock();
-        let now_ms = store.tick();
-        let users = store
-            .tenant_mut(ctx.tenant)
-            .ok_or_else(|| user_not_found(id))?;
-        let old = users.get(id).ok_or_else(|| user_not_found(id))?;
-        self.check_if_match(ctx.request, old)?;
-        let Some(mut resource) = change(old)? else {
-            // A-08/E-05: a no-op keeps version and lastModified.
-            return Ok(self.user_response(200, old, &projection));
-        };
-        let name = user_name(&resource).ok_or_else(|| {
-            scim_error(
-                400,
-                Some(ScimType::Mutability),
-                "userName is required and cannot be removed",
-            )
-        })?;
-        if users.owner_of(name).is_some_and(|owner| owner != id) {
-            return Err(taken(name));
+        loop {
+            let old = {
+                let store = self.lock();
+                let old = store
+                    .tenant(ctx.tenant)
+                    .and_then(|users| users.get(id))
+                    .ok_or_else(|| user_not_found(id))?;
+                self.check_if_match(ctx.request, old)?;
+                old.clone()
+            };
+            let Some(mut resource) = change(&old)? else {
+                // A-08/E-05: a no-op keeps version and lastModified.
+                return Ok(self.user_response(200, &old, &projection));
+            };
+            let name = user_name(&resource)
+                .ok_or_else(|| {
+                    scim_error(
+                        400,
+                        Some(ScimType::Mutability),
+                        "userName is required and cannot be removed",
+                    )
+                })?
+                .to_string();
+            let mut store = self.lock();
+            let now_ms = store.tick();
+            let users = store
+                .tenant_mut(ctx.tenant)
+                .ok_or_else(|| user_not_found(id))?;
+            let unchanged = users
+                .get(id)
+                .is_some_and(|current| Arc::ptr_eq(&current.resource, &old.resource));
+            if !unchanged {
+                continue;
+            }
+            if users.owner_of(&name).is_some_and(|owner| owner != id) {
+                return Err(taken(&name));
+            }
+            // The server owns `id` and `meta`, whatever the request did to them.
+            let old_meta = MetaFields::of(&old.resource);
+            let version = old.version + 1;
+            if let Some(object) = resource.as_object_mut() {
+                object.insert("id".into(), json!(id));
+                object.insert(
+                    "meta".into(),
+                    user_meta(
+                        old_meta.created,
+                        &rfc3339_millis(now_ms),
+                        old_meta.location,
+                        version,
+                    ),
+                );
+            }
+            let stored = StoredUser {
+                resource: Arc::new(resource),
+                version,
+            };
+            let response = self.user_response(200, &stored, &projection);
+            users.replace(id, stored);
+            return Ok(response);
         }
-        // The server owns `id` and `meta`, whatever the request did to them.
-        let old_meta = MetaFields::of(&old.resource);
-        let version = old.version + 1;
-        if let Some(object) = resource.as_object_mut() {
-            object.insert("id".into(), json!(id));
-            object.insert(
-                "meta".into(),
-                user_meta(
-                    old_meta.created,
-                    &rfc3339_millis(now_ms),
-                    old_meta.location,
-                    version,
-                ),
-            );
-        }
-        let stored = StoredUser {
-            resource: Arc::new(resource),
-            version,
-        };
-        let response = self.user_response(200, &stored, &projection);
-        users.replace(id, stored);
-        Ok(response)
     }
 
     fn delete(&self, ctx: &Ctx, id: &str) -> Answer {
