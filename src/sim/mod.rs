@@ -284,6 +284,10 @@ impl Simulation {
 
 /// Decodes `%XX` escapes; invalid escapes stay as written, invalid UTF-8 is replaced.
 fn percent_decode(raw: &str) -> String {
+    // Most paths hold no escape: copied whole (the input is already UTF-8).
+    if !raw.contains('%') {
+        return raw.to_string();
+    }
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;

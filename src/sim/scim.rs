@@ -391,19 +391,11 @@ impl ScimSim {
                 return Err(taken(&name));
             }
             // The server owns `id` and `meta`, whatever the request did to them.
-            let old_meta = MetaFields::of(&old.resource);
             let version = old.version + 1;
+            let meta = renewed_meta(&old.resource, &rfc3339_millis(now_ms), version);
             if let Some(object) = resource.as_object_mut() {
                 object.insert("id".into(), json!(id));
-                object.insert(
-                    "meta".into(),
-                    user_meta(
-                        old_meta.created,
-                        &rfc3339_millis(now_ms),
-                        old_meta.location,
-                        version,
-                    ),
-                );
+                object.insert("meta".into(), meta);
             }
             let stored = StoredUser {
                 resource: Arc::new(resource),
@@ -746,6 +738,32 @@ fn user_meta(created: &str, last_modified: &str, location: &str, version: u64) -
         meta.insert(key.to_string(), Value::String(value));
     }
     Value::Object(meta)
+}
+
+/// The `meta` of a stored user's next version: [`user_meta`] with the old `created`
+/// and `location`. The old `meta` is copied and two of its values changed when it has
+/// exactly the members `user_meta` writes, in its order (it always has: the store
+/// writes it), which skips building and hashing every member again.
+fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
+    const MEMBERS: [&str; 5] = [
+        "resourceType",
+        "created",
+        "lastModified",
+        "location",
+        "version",
+    ];
+    if let Some(meta) = old.get("meta").and_then(Value::as_object)
+        && meta.keys().map(String::as_str).eq(MEMBERS)
+        && meta.get("resourceType").and_then(Value::as_str) == Some("User")
+        && meta.values().all(Value::is_string)
+    {
+        let mut meta = meta.clone();
+        meta["lastModified"] = Value::String(last_modified.to_string());
+        meta["version"] = Value::String(etag(version));
+        return Value::Object(meta);
+    }
+    let old_meta = MetaFields::of(old);
+    user_meta(old_meta.created, last_modified, old_meta.location, version)
 }
 
 /// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;

@@ -742,3 +742,26 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn a_renewed_meta_is_the_meta_built_afresh() {
+    let location = "http://h/v2/Users/u1";
+    let stored =
+        json!({"id": "u1", "meta": user_meta("2026-01-01T00:00:00.000Z", "x", location, 3)});
+    assert_eq!(
+        renewed_meta(&stored, "2026-02-02T00:00:00.000Z", 4).to_string(),
+        user_meta(
+            "2026-01-01T00:00:00.000Z",
+            "2026-02-02T00:00:00.000Z",
+            location,
+            4
+        )
+        .to_string()
+    );
+    // Any other shape is built afresh from its fields.
+    let odd = json!({"meta": {"created": "c", "location": "l", "extra": 1}});
+    assert_eq!(
+        renewed_meta(&odd, "m", 2).to_string(),
+        user_meta("c", "m", "l", 2).to_string()
+    );
+}
