@@ -39,7 +39,8 @@ pub fn apply(
     let root = &mut work;
     let engine = Engine { schema, leniency };
     for (index, op) in ops.iter().enumerate() {
-        let context = op.label(index);
+        // Named only when it failed: most operations succeed.
+        let context = |e| in_context(e, &op.label(index));
         // The state before the first operation is the caller's resource: only later
         // operations need a copy of theirs.
         let copied;
@@ -49,12 +50,8 @@ pub fn apply(
             copied = root.clone();
             &copied
         };
-        engine
-            .apply_op(root, op)
-            .map_err(|e| in_context(e, &context))?;
-        engine
-            .check_invariants(before, root)
-            .map_err(|e| in_context(e, &context))?;
+        engine.apply_op(root, op).map_err(context)?;
+        engine.check_invariants(before, root).map_err(context)?;
         engine.sync_extensions(before, root);
     }
     let changed = !same_map(&work, original);
