@@ -783,11 +783,7 @@ fn recorded_request(p: &Planned, available: &[&Captured]) -> (String, Map<String
     let mut name = format!("{} {path}", p.method);
     request.insert("path".into(), json!(path));
     if !p.query.is_empty() {
-        let q: Map<String, Value> = p
-            .query
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(templated(v, available))))
-            .collect();
+        let q = templated_pairs(&p.query, available);
         let shown: Vec<String> = q
             .iter()
             .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
@@ -797,11 +793,7 @@ fn recorded_request(p: &Planned, available: &[&Captured]) -> (String, Map<String
         request.insert("query".into(), Value::Object(q));
     }
     if !p.headers.is_empty() {
-        let h: Map<String, Value> = p
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(templated(v, available))))
-            .collect();
+        let h = templated_pairs(p.headers.iter().map(|(k, v)| (k, v)), available);
         request.insert("headers".into(), Value::Object(h));
     }
     if let Some(body) = &p.body {
@@ -818,6 +810,17 @@ fn recorded_request(p: &Planned, available: &[&Captured]) -> (String, Map<String
         request.insert("content_type".into(), json!(ct));
     }
     (name, request)
+}
+
+/// Query or header pairs as a map, with the values captured before as variables.
+fn templated_pairs<'p>(
+    pairs: impl IntoIterator<Item = (&'p String, &'p String)>,
+    available: &[&Captured],
+) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.clone(), Value::String(templated(v, available))))
+        .collect()
 }
 
 /// Step `j` of a recorded case: its request with the values captured before it as
