@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::api::{Api, Profile};
 use crate::patch::path::parse_path;
 use crate::patch::schema::{AttrDef, AttrType, Mutability, PATCH_OP_URN, Schema};
+use crate::patch::value::get_ci;
 
 use super::SimRequest;
 
@@ -316,7 +317,7 @@ fn grade_patch_op(profile: Profile, schema: &Schema, body: &Value, findings: &mu
         findings.push("P-04", "the body is not a JSON object");
         return;
     };
-    let lists_patch_op = member(envelope, "schemas")
+    let lists_patch_op = get_ci(envelope, "schemas")
         .and_then(Value::as_array)
         .is_some_and(|urns| {
             urns.iter().any(|u| {
@@ -325,7 +326,7 @@ fn grade_patch_op(profile: Profile, schema: &Schema, body: &Value, findings: &mu
             })
         });
     if !lists_patch_op {
-        let detail = match member(envelope, "schemas") {
+        let detail = match get_ci(envelope, "schemas") {
             None => "no `schemas`".to_string(),
             Some(other) => format!("`schemas` is {other}"),
         };
@@ -340,7 +341,7 @@ fn grade_patch_op(profile: Profile, schema: &Schema, body: &Value, findings: &mu
             findings.push("P-03", detail);
         }
     }
-    let operations = match member(envelope, "Operations") {
+    let operations = match get_ci(envelope, "Operations") {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
         Some(Value::Array(_)) => {
             findings.push("P-04", "`Operations` is empty (E17)");
@@ -398,8 +399,8 @@ fn grade_patch_op(profile: Profile, schema: &Schema, body: &Value, findings: &mu
                 format!("{at}: op \"{op}\" — tolerated by the entra profile"),
             );
         }
-        let path = member(operation, "path");
-        let value = member(operation, "value");
+        let path = get_ci(operation, "path");
+        let value = get_ci(operation, "value");
         let path_text = path.and_then(Value::as_str);
         if canonical == "remove" && path.is_none() {
             findings.push("P-06", format!("{at}: remove without `path`"));
@@ -608,14 +609,6 @@ fn check_value(
             }
         }
     }
-}
-
-/// A member matched case-insensitively (RFC 7643 §2.1).
-fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value)
 }
 
 // Long: one check per client obligation of the Fabric API, in the seed document's order.

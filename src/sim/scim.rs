@@ -533,7 +533,11 @@ impl ScimSim {
             .iter()
             .filter(|def| def.mutability == Mutability::Immutable)
         {
-            let Some(old_value) = member(old, &def.name).filter(|value| !value.is_null()) else {
+            let Some(old_value) = old
+                .as_object()
+                .and_then(|o| get_ci(o, &def.name))
+                .filter(|value| !value.is_null())
+            else {
                 continue;
             };
             let new_key = new
@@ -810,15 +814,6 @@ fn assemble(id: &str, attributes: Value, meta: Value) -> Value {
     }
     resource.insert("meta".into(), meta);
     Value::Object(resource)
-}
-
-/// A top-level member, matched case-insensitively (RFC 7643 §2.1).
-fn member<'a>(resource: &'a Value, name: &str) -> Option<&'a Value> {
-    resource
-        .as_object()?
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value)
 }
 
 /// The request body as JSON; another media type or malformed JSON is 400 `invalidSyntax`.

@@ -96,24 +96,24 @@ pub fn is_serialized_http_url(url: &str) -> bool {
 
 /// A lower-case DNS name of plain labels, or a dotted quad as an IPv4 parser writes it.
 fn is_plain_host(host: &str) -> bool {
-    let labels: Vec<&str> = host.split('.').collect();
-    let plain_label = |l: &&str| {
+    let labels = || host.split('.');
+    let plain_label = |l: &str| {
         !l.is_empty()
             && !l.starts_with("xn--")
             && l.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
-    if !labels.iter().all(plain_label) {
+    if !labels().all(plain_label) {
         return false;
     }
     // A name whose last label starts with a digit is read as an IPv4 address, which
     // is written back as four decimal parts.
-    let last = labels.last().copied().unwrap_or_default();
+    let last = labels().next_back().unwrap_or_default();
     if !last.starts_with(|c: char| c.is_ascii_digit()) {
         return true;
     }
-    labels.len() == 4
-        && labels.iter().all(|l| {
+    labels().count() == 4
+        && labels().all(|l| {
             l.bytes().all(|b| b.is_ascii_digit())
                 && (l.len() == 1 || !l.starts_with('0'))
                 && l.len() <= 3

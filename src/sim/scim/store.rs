@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::patch::value::get_ci;
+
 /// Users kept per tenant; creating one more evicts the oldest.
 pub const MAX_USERS_PER_TENANT: usize = 10_000;
 /// Tenants kept; writing to one more evicts the tenant created first.
@@ -25,11 +27,7 @@ pub struct StoredUser {
 
 /// The `userName` of a resource, whatever the case of the member name.
 pub fn user_name(resource: &Value) -> Option<&str> {
-    resource
-        .as_object()?
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case("userName"))
-        .and_then(|(_, value)| value.as_str())
+    get_ci(resource.as_object()?, "userName")?.as_str()
 }
 
 /// The uniqueness key of a `userName` (caseExact false, RFC 7643 §4.1.1).
