@@ -7,19 +7,15 @@
 //! `cargo run --release --example bare_hyper -- <body-bytes>`; binds 127.0.0.1 on a free
 //! port and prints `serving at http://127.0.0.1:<port>`.
 
+#[path = "fixed_answer.rs"]
+mod fixed_answer;
+
 // The allocator scimcert's binary uses (src/main.rs), so that the floor differs from it
 // only in what it leaves out.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::convert::Infallible;
-use std::time::Duration;
-
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, ETAG, HeaderValue};
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper::body::Bytes;
 
 fn main() {
     let size: usize = std::env::args()
@@ -51,34 +47,6 @@ fn main() {
 async fn serve(body: Bytes) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("serving at http://{}", listener.local_addr()?);
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-        };
-        let body = body.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let body = body.clone();
-                async move {
-                    // Read the request like the mock does before answering.
-                    let _ = request.into_body().collect().await;
-                    let mut response = Response::new(Full::new(body));
-                    let headers = response.headers_mut();
-                    headers.insert(ETAG, HeaderValue::from_static("W/\"2\""));
-                    headers.insert(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("application/scim+json"),
-                    );
-                    Ok::<_, Infallible>(response)
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    fixed_answer::accept_loop(listener, body, "W/\"2\"").await;
+    Ok(())
 }

@@ -12,21 +12,19 @@
 //! show what that front end costs. Prints one line:
 //! `floor: <exchanges> exchanges, <servers> <front> servers, <jobs> jobs, <ms> ms`.
 
+#[path = "fixed_answer.rs"]
+mod fixed_answer;
+
 // The allocator scimcert's binary uses (src/main.rs), so that the floor differs from it
 // only in what it leaves out.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, ETAG, HeaderValue};
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper::body::Bytes;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 /// A small SCIM user, as the simulations answer a PATCH.
@@ -165,39 +163,12 @@ fn start_hyper() -> std::io::Result<(String, Server)> {
                 return;
             };
             tokio::select! {
-                () = accept_loop(listener) => {}
+                () = fixed_answer::accept_loop(listener, Bytes::from_static(USER.as_bytes()), "W/\"3\"") => {}
                 _ = stopped => {}
             }
         });
     });
     Ok((uri, Server::Hyper(stop)))
-}
-
-/// As `accept_loop` in src/sim/standalone.rs, answering the fixed user.
-async fn accept_loop(listener: tokio::net::TcpListener) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            continue;
-        };
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(|request: Request<Incoming>| async move {
-                // Read the request like the simulations do before answering.
-                let _ = request.into_body().collect().await;
-                let mut response = Response::new(Full::new(Bytes::from_static(USER.as_bytes())));
-                let headers = response.headers_mut();
-                headers.insert(ETAG, HeaderValue::from_static("W/\"3\""));
-                headers.insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/scim+json"),
-                );
-                Ok::<_, Infallible>(response)
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
 }
 
 /// The wiremock front end as the simulations started it before: recording off.
