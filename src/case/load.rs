@@ -83,7 +83,7 @@ impl LoadedCase {
             let mut variables = BTreeSet::new();
             for (_, _, step) in self.all_steps() {
                 for text in step_strings(step) {
-                    for (_, name) in template::references(&text) {
+                    for (_, name) in template::references(text) {
                         if TARGET_VARIABLES.contains(&name.as_str()) {
                             variables.insert(name);
                         }
@@ -486,7 +486,7 @@ fn validate_steps(
         }
         if let Some(body) = &r.body {
             for s in json_strings(&body.value) {
-                check_refs(&s, body.referenced, &defined, diags);
+                check_refs(s, body.referenced, &defined, diags);
             }
         }
         if let Some(raw) = &r.raw {
@@ -571,7 +571,7 @@ fn validate_expect(
             diags.push(Diagnostic::new(msg, lc.pos(body.referenced), src));
         }
         for s in json_strings(&body.value) {
-            check_refs(&s, body.referenced, defined, diags);
+            check_refs(s, body.referenced, defined, diags);
         }
     }
     for (name, h) in &e.headers {
@@ -590,23 +590,23 @@ fn validate_expect(
     }
 }
 
-fn json_strings(value: &Value) -> Vec<String> {
+fn json_strings(value: &Value) -> Vec<&str> {
     let mut out = Vec::new();
     template::strings_in(value, &mut out);
     out
 }
 
 /// Every template-bearing string of a step (for variable scans).
-fn step_strings(step: &Step) -> Vec<String> {
+fn step_strings(step: &Step) -> Vec<&str> {
     let r = &step.request;
-    let mut out = vec![r.path.value.clone()];
-    out.extend(r.query.values().map(|v| v.value.clone()));
-    out.extend(r.headers.values().map(|v| v.value.clone()));
+    let mut out = vec![r.path.value.as_str()];
+    out.extend(r.query.values().map(|v| v.value.as_str()));
+    out.extend(r.headers.values().map(|v| v.value.as_str()));
     if let Some(b) = &r.body {
         template::strings_in(&b.value, &mut out);
     }
     if let Some(raw) = &r.raw {
-        out.push(raw.value.clone());
+        out.push(&raw.value);
     }
     if let Some(b) = &step.expect.body {
         template::strings_in(&b.value, &mut out);

@@ -70,13 +70,13 @@ pub fn references(text: &str) -> Vec<(usize, String)> {
 }
 
 /// Every string (keys and values) inside a JSON value, for reference scanning.
-pub fn strings_in(value: &Value, out: &mut Vec<String>) {
+pub fn strings_in<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
-        Value::String(s) => out.push(s.clone()),
+        Value::String(s) => out.push(s),
         Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
         Value::Object(map) => {
             for (k, v) in map {
-                out.push(k.clone());
+                out.push(k);
                 strings_in(v, out);
             }
         }

@@ -523,11 +523,11 @@ impl CaseRun<'_> {
 }
 
 fn step_missing_var(step: &Step, vars: &Vars) -> Option<String> {
-    let mut texts = vec![step.request.path.value.clone()];
+    let mut texts = vec![step.request.path.value.as_str()];
     if let Some(b) = &step.request.body {
         template::strings_in(&b.value, &mut texts);
     }
-    texts.extend(step.request.headers.values().map(|h| h.value.clone()));
+    texts.extend(step.request.headers.values().map(|h| h.value.as_str()));
     texts
         .iter()
         .flat_map(|t| template::references(t))

@@ -880,7 +880,7 @@ fn sent_strings(exchanges: &[Exchange]) -> BTreeSet<String> {
         {
             let mut strings = Vec::new();
             template::strings_in(&json, &mut strings);
-            out.extend(strings);
+            out.extend(strings.into_iter().map(str::to_string));
         }
     }
     out
