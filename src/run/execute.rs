@@ -650,49 +650,59 @@ async fn run_each<F, Fut>(
     run: F,
 ) -> Vec<CaseReport>
 where
-    F: Fn(Arc<LoadedCase>, Target) -> Fut,
+    F: Fn(Arc<LoadedCase>, Target) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = CaseReport> + Send + 'static,
 {
-    // At most `jobs` cases are started (their futures built) at a time: a case's future
+    // `jobs` lanes on the runtime's workers each take the next case when theirs ends:
+    // no case waits for this (caller's) thread to be woken to start it. A case's future
     // and its target are built when it starts, not all up front, so memory grows with
     // the reports, not with every pending case's state.
-    let mut set = tokio::task::JoinSet::new();
-    let mut task_case = std::collections::HashMap::new();
-    let mut out: Vec<Option<CaseReport>> = vec![None; work.len()];
-    let mut next = 0;
-    loop {
-        while next < work.len() && set.len() < jobs.max(1) {
-            let (lc, target) = &work[next];
-            let case_run = run(lc.clone(), target.clone());
-            let i = next;
-            let handle = set.spawn(async move { (i, case_run.await) });
-            task_case.insert(handle.id(), i);
-            next += 1;
-        }
-        let Some(joined) = set.join_next_with_id().await else {
-            break;
-        };
-        let (i, report) = match joined {
-            Ok((_, (i, report))) => (i, report),
-            Err(e) => {
-                let Some(&i) = task_case.get(&e.id()) else {
-                    continue;
+    let total = work.len();
+    let work = Arc::new(work);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let run = Arc::new(run);
+    let (done, mut reports) = tokio::sync::mpsc::unbounded_channel();
+    // Dropping the lanes (this future dropped) aborts them, and each lane's running case.
+    let mut lanes = tokio::task::JoinSet::new();
+    for _ in 0..jobs.clamp(1, total.max(1)) {
+        let (work, next, run, done) = (work.clone(), next.clone(), run.clone(), done.clone());
+        lanes.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((lc, target)) = work.get(i) else {
+                    return;
                 };
-                let (lc, target) = &work[i];
-                let mut report = start_report(lc, target);
-                report.verdict = Verdict::Error;
-                report.reason = Some(format!(
-                    "the case's run panicked (a bug in scimcert, please report it): {}",
-                    panic_message(e)
-                ));
-                (i, report)
+                let mut one = tokio::task::JoinSet::new();
+                one.spawn(run(lc.clone(), target.clone()));
+                let report = match one.join_next().await {
+                    Some(Ok(report)) => report,
+                    Some(Err(e)) => panicked_report(lc, target, e),
+                    None => return,
+                };
+                if done.send((i, report)).is_err() {
+                    return;
+                }
             }
-        };
-        let mut report = report;
+        });
+    }
+    drop(done);
+    let mut out: Vec<Option<CaseReport>> = vec![None; total];
+    while let Some((i, mut report)) = reports.recv().await {
         on_done(&mut report);
         out[i] = Some(report);
     }
     out.into_iter().flatten().collect()
+}
+
+/// The report of a case whose run panicked: an `error` naming the panic.
+fn panicked_report(lc: &LoadedCase, target: &Target, e: tokio::task::JoinError) -> CaseReport {
+    let mut report = start_report(lc, target);
+    report.verdict = Verdict::Error;
+    report.reason = Some(format!(
+        "the case's run panicked (a bug in scimcert, please report it): {}",
+        panic_message(e)
+    ));
+    report
 }
 
 fn panic_message(e: tokio::task::JoinError) -> String {
