@@ -8,6 +8,7 @@ mod requires;
 mod rules;
 // Crate-wide under its own name: `template::render`, `template::references`, ...
 pub(crate) mod template;
+mod yaml;
 
 pub use load::{Corpus, LoadError, LoadedCase, load_path, parse_file, validate};
 pub use matcher::Matcher;
@@ -18,3 +19,6 @@ pub use model::{
 pub use requires::{Requirement, user_attribute};
 pub use rules::{Catalogue, RULES_FILE, Rule};
 pub use template::{USER_NAME_DOMAIN, Vars};
+// For the fuzz target and the benchmarks, which hold it against serde-saphyr.
+#[doc(hidden)]
+pub use yaml::read as read_yaml_fast;
