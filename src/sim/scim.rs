@@ -86,17 +86,24 @@ impl<'a> Endpoint<'a> {
         if tenant.is_empty() || rest.is_empty() {
             return None;
         }
-        let segments: Vec<&str> = rest.strip_prefix('/')?.split('/').collect();
-        let endpoint = match segments.as_slice() {
-            ["Users"] => Endpoint::Users,
-            ["Users", ".search"] => Endpoint::UsersSearch,
-            [".search"] => Endpoint::RootSearch,
-            ["Users", id] if !id.is_empty() => Endpoint::User(id),
-            ["ServiceProviderConfig"] => Endpoint::ServiceProviderConfig,
-            ["Schemas"] => Endpoint::Schemas,
-            ["Schemas", urn] if !urn.is_empty() => Endpoint::Schema(urn),
-            ["ResourceTypes"] => Endpoint::ResourceTypes,
-            ["ResourceTypes", name] if !name.is_empty() => Endpoint::ResourceType(name),
+        // One or two segments: walked in place rather than collected (every request
+        // comes through here).
+        let mut segments = rest.strip_prefix('/')?.split('/');
+        let first = segments.next()?;
+        let second = segments.next();
+        if segments.next().is_some() {
+            return None;
+        }
+        let endpoint = match (first, second) {
+            ("Users", None) => Endpoint::Users,
+            ("Users", Some(".search")) => Endpoint::UsersSearch,
+            (".search", None) => Endpoint::RootSearch,
+            ("Users", Some(id)) if !id.is_empty() => Endpoint::User(id),
+            ("ServiceProviderConfig", None) => Endpoint::ServiceProviderConfig,
+            ("Schemas", None) => Endpoint::Schemas,
+            ("Schemas", Some(urn)) if !urn.is_empty() => Endpoint::Schema(urn),
+            ("ResourceTypes", None) => Endpoint::ResourceTypes,
+            ("ResourceTypes", Some(name)) if !name.is_empty() => Endpoint::ResourceType(name),
             _ => return None,
         };
         Some((tenant, endpoint))
@@ -122,8 +129,18 @@ impl<'a> Endpoint<'a> {
 struct Ctx<'a> {
     request: &'a SimRequest,
     tenant: &'a str,
-    /// Absolute URL of the tenant's API base, for `meta.location`.
-    base_url: String,
+}
+
+impl Ctx<'_> {
+    /// Absolute URL of the tenant's API base, for `meta.location`: made only by the
+    /// endpoints that write it (a create, discovery), not for every request.
+    fn base_url(&self) -> String {
+        let host = self.request.header("host").unwrap_or("localhost");
+        format!(
+            "http://{host}/usergroup/t/{}/scim/v2",
+            encode_segment(self.tenant)
+        )
+    }
 }
 
 /// Paging, filtering and projection of a list or search.
@@ -179,8 +196,9 @@ impl ScimSim {
         }
     }
 
-    fn route(&self, request: &SimRequest) -> Answer {
-        let Some((tenant, endpoint)) = Endpoint::parse(&request.path) else {
+    /// Answers `request` at `endpoint`, as [`Endpoint::parse`] read its path.
+    fn route(&self, request: &SimRequest, endpoint: Option<(&str, Endpoint)>) -> Answer {
+        let Some((tenant, endpoint)) = endpoint else {
             return Err(scim_error(
                 404,
                 None,
@@ -198,15 +216,7 @@ impl ScimSim {
             response.headers.push(("allow".into(), allowed.join(", ")));
             return Err(response);
         }
-        let host = request.header("host").unwrap_or("localhost");
-        let ctx = Ctx {
-            request,
-            tenant,
-            base_url: format!(
-                "http://{host}/usergroup/t/{}/scim/v2",
-                encode_segment(tenant)
-            ),
-        };
+        let ctx = Ctx { request, tenant };
         match (endpoint, method) {
             (Endpoint::Users, "GET") => self.list(&ctx, ListQuery::from_request(request)?),
             (Endpoint::Users, _) => self.create(&ctx),
@@ -219,7 +229,7 @@ impl ScimSim {
             (Endpoint::User(id), _) => self.delete(&ctx, id),
             (Endpoint::ServiceProviderConfig, _) => Ok(json_response(
                 200,
-                discovery::service_provider_config(&ctx.base_url),
+                discovery::service_provider_config(&ctx.base_url()),
             )),
             (Endpoint::Schemas, _) => {
                 Ok(json_response(200, self.list_body(self.schemas.clone(), 1)))
@@ -237,10 +247,10 @@ impl ScimSim {
                 .ok_or_else(|| scim_error(404, None, &format!("no schema {urn}"))),
             (Endpoint::ResourceTypes, _) => Ok(json_response(
                 200,
-                self.list_body(vec![discovery::user_resource_type(&ctx.base_url)], 1),
+                self.list_body(vec![discovery::user_resource_type(&ctx.base_url())], 1),
             )),
             (Endpoint::ResourceType(name), _) if name.eq_ignore_ascii_case("User") => Ok(
-                json_response(200, discovery::user_resource_type(&ctx.base_url)),
+                json_response(200, discovery::user_resource_type(&ctx.base_url())),
             ),
             (Endpoint::ResourceType(name), _) => {
                 Err(scim_error(404, None, &format!("no resource type {name}")))
@@ -262,7 +272,7 @@ impl ScimSim {
         }
         let id = uuid::Uuid::new_v4().to_string();
         let now = rfc3339_millis(store.tick());
-        let location = format!("{}/Users/{id}", ctx.base_url);
+        let location = format!("{}/Users/{id}", ctx.base_url());
         let stored = StoredUser {
             resource: Arc::new(assemble(
                 &id,
@@ -583,7 +593,9 @@ impl Handler for ScimSim {
                 ),
             );
         }
-        let writes = Endpoint::parse(&request.path).is_some_and(|(_, endpoint)| {
+        // Parsed once: the access check and the route read the same endpoint.
+        let endpoint = Endpoint::parse(&request.path);
+        let writes = endpoint.is_some_and(|(_, endpoint)| {
             endpoint
                 .allowed_methods()
                 .contains(&request.method.as_str())
@@ -592,7 +604,7 @@ impl Handler for ScimSim {
         if writes && access == Access::ReadOnly {
             return scim_error(403, None, "the token may read but not write");
         }
-        self.route(request).unwrap_or_else(|error| error)
+        self.route(request, endpoint).unwrap_or_else(|error| error)
     }
 
     fn error(&self, status: u16, detail: &str) -> SimResponse {
