@@ -260,7 +260,7 @@ impl ScimSim {
 
     fn create(&self, ctx: &Ctx) -> Answer {
         let projection = projection(ctx.request)?;
-        let attributes = self.validate(&json_body(ctx.request)?)?;
+        let attributes = self.validate(json_body(ctx.request)?)?;
         let name = required_user_name(&attributes)?.to_string();
         let mut store = self.lock();
         if store
@@ -313,7 +313,7 @@ impl ScimSim {
 
     fn replace(&self, ctx: &Ctx, id: &str) -> Answer {
         // As for PATCH: validated before the lock, answered in the same order.
-        let attributes = json_body(ctx.request).and_then(|body| self.validate(&body));
+        let attributes = json_body(ctx.request).and_then(|body| self.validate(body));
         self.update(ctx, id, |old| {
             let mut attributes = attributes.clone()?;
             self.keep_immutable(&old.resource, &mut attributes)?;
@@ -517,8 +517,9 @@ impl ScimSim {
         ))
     }
 
-    /// Validates a POST/PUT body against the schema; returns its attributes.
-    fn validate(&self, body: &Value) -> Result<Value, SimResponse> {
+    /// Validates a POST/PUT body against the schema; returns its attributes (the body's
+    /// own values, moved).
+    fn validate(&self, body: Value) -> Result<Value, SimResponse> {
         if !body.is_object() {
             return Err(scim_error(
                 400,

@@ -434,7 +434,7 @@ impl Engine<'_> {
         if let Some(name) = read_only_in_value(def, value) {
             return Err(mutability(format!("{name} is readOnly (P-08)")));
         }
-        let checked = check_value(def, value, self.leniency)?;
+        let checked = check_value(def, value.clone(), self.leniency)?;
         if is_unassigned(&checked) {
             // RFC 7643 §2.5: replace with null or [] unassigns; adding nothing changes nothing.
             if kind == OpKind::Replace {
@@ -551,7 +551,7 @@ impl Engine<'_> {
             )])),
             other => other.clone(),
         };
-        let checked = check_single(def, &wanted, self.leniency)?;
+        let checked = check_single(def, wanted, self.leniency)?;
         let Some(fields) = checked
             .as_object()
             .filter(|o| o.values().any(|v| !v.is_null()))
@@ -587,7 +587,7 @@ impl Engine<'_> {
         value: Option<&Value>,
     ) -> Result<(), PatchError> {
         let checked = match value {
-            Some(v) if kind != OpKind::Remove => check_value(sub, v, self.leniency)?,
+            Some(v) if kind != OpKind::Remove => check_value(sub, v.clone(), self.leniency)?,
             _ => Value::Null,
         };
         if !def.multi_valued {
@@ -714,12 +714,12 @@ impl Engine<'_> {
         let checked = match (kind, value) {
             (OpKind::Remove, _) | (_, None) => Value::Null,
             (_, Some(v)) => match value_sub {
-                Some(sub) => check_value(sub, v, self.leniency)?,
+                Some(sub) => check_value(sub, v.clone(), self.leniency)?,
                 None => {
                     if let Some(name) = read_only_in_value(def, v) {
                         return Err(mutability(format!("{name} is readOnly (P-08)")));
                     }
-                    check_single(def, v, self.leniency)?
+                    check_single(def, v.clone(), self.leniency)?
                 }
             },
         };

@@ -50,7 +50,7 @@ pub fn prepare(given: &Map<String, Value>, schema: &Schema) -> Result<Value, Idm
     }
     resource.insert("schemas".to_string(), Value::Array(schemas));
     schema
-        .validate_resource(&Value::Object(resource))
+        .validate_resource(Value::Object(resource))
         .map_err(|e| {
             IdmError::new(
                 client_status(e.status),
