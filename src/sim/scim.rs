@@ -402,10 +402,9 @@ impl ScimSim {
             }
             // The server owns `id` and `meta`, whatever the request did to them.
             let version = old.version + 1;
-            let meta = renewed_meta(&old.resource, &rfc3339_millis(now_ms), version);
             if let Some(object) = resource.as_object_mut() {
                 object.insert("id".into(), json!(id));
-                object.insert("meta".into(), meta);
+                renew_meta(object, &old.resource, &rfc3339_millis(now_ms), version);
             }
             let stored = StoredUser {
                 resource: Arc::new(resource),
@@ -757,22 +756,30 @@ fn user_meta(created: &str, last_modified: &str, location: &str, version: u64) -
     Value::Object(meta)
 }
 
-/// The `meta` of a stored user's next version: [`user_meta`] with the old `created`
-/// and `location`. The old `meta` is copied and two of its values changed when it has
-/// exactly the members `user_meta` writes, in its order (it always has: the store
-/// writes it), which skips building and hashing every member again.
-fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
-    const MEMBERS: [&str; 5] = [
-        "resourceType",
-        "created",
-        "lastModified",
-        "location",
-        "version",
-    ];
-    if let Some(meta) = old.get("meta").and_then(Value::as_object)
-        && meta.keys().map(String::as_str).eq(MEMBERS)
+/// The members of a `meta` as the store writes it ([`user_meta`]), in its order.
+const META_MEMBERS: [&str; 5] = [
+    "resourceType",
+    "created",
+    "lastModified",
+    "location",
+    "version",
+];
+
+/// Whether `meta` is as the store writes it: exactly the [`META_MEMBERS`] in order, all
+/// strings, for a User.
+fn is_store_meta(meta: &Map<String, Value>) -> bool {
+    meta.keys().map(String::as_str).eq(META_MEMBERS)
         && meta.get("resourceType").and_then(Value::as_str) == Some("User")
         && meta.values().all(Value::is_string)
+}
+
+/// The `meta` of a stored user's next version: [`user_meta`] with the old `created`
+/// and `location`. The old `meta` is copied and two of its values changed when it is as
+/// the store writes it (it always is), which skips building and hashing every member
+/// again.
+fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
+    if let Some(meta) = old.get("meta").and_then(Value::as_object)
+        && is_store_meta(meta)
     {
         let mut meta = meta.clone();
         meta["lastModified"] = Value::String(last_modified.to_string());
@@ -781,6 +788,28 @@ fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
     }
     let old_meta = MetaFields::of(old);
     user_meta(old_meta.created, last_modified, old_meta.location, version)
+}
+
+/// Sets `object`'s `meta` to [`renewed_meta`] of `old`. When `object` holds the old
+/// `meta` unchanged (a PATCH cannot change it: `meta` is readOnly), its two values are
+/// changed where they are, rather than the old `meta` copied and the held one dropped.
+fn renew_meta(object: &mut Map<String, Value>, old: &Value, last_modified: &str, version: u64) {
+    let old_meta = old.get("meta").and_then(Value::as_object);
+    if let (Some(Value::Object(meta)), Some(old_meta)) = (object.get_mut("meta"), old_meta)
+        && is_store_meta(old_meta)
+        && meta.iter().eq(old_meta.iter())
+    {
+        // As `is_store_meta` orders them: lastModified third, version fifth.
+        let mut values = meta.values_mut();
+        if let Some(value) = values.nth(2) {
+            *value = Value::String(last_modified.to_string());
+        }
+        if let Some(value) = values.nth(1) {
+            *value = Value::String(etag(version));
+        }
+        return;
+    }
+    object.insert("meta".into(), renewed_meta(old, last_modified, version));
 }
 
 /// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;
@@ -814,17 +843,16 @@ fn assemble(id: &str, attributes: Value, meta: Value) -> Value {
     {
         schemas.push(ENTERPRISE_URN.to_string());
     }
-    let mut resource = Map::with_capacity(attributes.len() + 3);
-    resource.insert("schemas".into(), json!(schemas));
-    resource.insert("id".into(), json!(id));
-    for (key, value) in attributes {
-        if !["schemas", "id", "meta"]
+    // The attributes' own map, in their order: `schemas` and `id` go in front and `meta`
+    // at the end, without hashing every member into a new map.
+    let mut resource = attributes;
+    resource.retain(|key, _| {
+        !["schemas", "id", "meta"]
             .iter()
             .any(|reserved| key.eq_ignore_ascii_case(reserved))
-        {
-            resource.insert(key, value);
-        }
-    }
+    });
+    resource.shift_insert(0, "schemas".into(), json!(schemas));
+    resource.shift_insert(1, "id".into(), json!(id));
     resource.insert("meta".into(), meta);
     Value::Object(resource)
 }
