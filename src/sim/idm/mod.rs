@@ -11,7 +11,7 @@ mod error;
 mod request;
 mod user;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
@@ -46,19 +46,43 @@ struct StoredUser {
     custom: CustomStore,
 }
 
-/// Users by id, and the counter for the next id.
+/// Users by id, their ids by `userName`, and the counter for the next id.
 #[derive(Debug, Default)]
 struct Store {
     users: BTreeMap<String, StoredUser>,
+    /// The id of the user holding each `userName`, under [`user::name_key`]. A user is
+    /// stored only while no other holds its name, so each key names one user.
+    by_name: HashMap<String, String>,
     next_id: u64,
 }
 
 impl Store {
+    /// Whether a user other than `except` holds `name` (compared as
+    /// [`user::same_user_name`] compares).
     fn user_name_taken(&self, name: &str, except: Option<&str>) -> bool {
-        self.users.iter().any(|(id, u)| {
-            Some(id.as_str()) != except
-                && user::user_name(&u.scim).is_some_and(|n| user::same_user_name(n, name))
-        })
+        self.by_name
+            .get(&user::name_key(name))
+            .is_some_and(|owner| Some(owner.as_str()) != except)
+    }
+
+    /// Stores `user` under `id` (new or replaced), keeping the name index current.
+    fn insert(&mut self, id: String, user: StoredUser) {
+        let old_key = self
+            .users
+            .get(&id)
+            .and_then(|old| user::user_name(&old.scim))
+            .map(user::name_key);
+        let new_key = user::user_name(&user.scim).map(user::name_key);
+        if old_key != new_key
+            && let Some(old_key) = old_key
+            && self.by_name.get(&old_key) == Some(&id)
+        {
+            self.by_name.remove(&old_key);
+        }
+        if let Some(new_key) = new_key {
+            self.by_name.insert(new_key, id.clone());
+        }
+        self.users.insert(id, user);
     }
 }
 
@@ -203,7 +227,7 @@ impl IdmSim {
         }
         let stored = StoredUser { scim, custom };
         let body = self.response_object(&id, profile_name, profile, &stored);
-        store.users.insert(id, stored);
+        store.insert(id, stored);
         Ok(ok(201, body))
     }
 
@@ -359,7 +383,7 @@ impl IdmSim {
         }
         let stored = StoredUser { scim, custom };
         let body = self.response_object(id, profile_name, profile, &stored);
-        store.users.insert(id.to_string(), stored);
+        store.insert(id.to_string(), stored);
         Ok(ok(200, body))
     }
 

@@ -98,6 +98,12 @@ pub fn user_name(resource: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// The key two colliding userNames share: [`same_user_name`] holds exactly when the
+/// keys are equal (for ASCII names, as for others, it compares them lower-cased).
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Do two userNames collide? (uniqueness `server`, caseExact false).
 pub fn same_user_name(a: &str, b: &str) -> bool {
     // Every lookup compares against every stored user: ASCII names (nearly all) are
