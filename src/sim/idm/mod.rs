@@ -11,6 +11,7 @@ mod error;
 mod request;
 mod user;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
@@ -157,8 +158,8 @@ impl IdmSim {
         }
         match route {
             Route::Users if method == "GET" => self.search(request),
-            Route::Users => self.create(&json_body(request)?),
-            Route::User(id) if method == "PUT" => self.replace(id, &json_body(request)?),
+            Route::Users => self.create(json_body(request)?),
+            Route::User(id) if method == "PUT" => self.replace(id, json_body(request)?),
             Route::User(id) => self.patch(id, &json_body(request)?),
         }
     }
@@ -206,9 +207,10 @@ impl IdmSim {
     }
 
     /// `POST /user` (OD-21).
-    fn create(&self, body: &Map<String, Value>) -> Result<SimResponse, IdmError> {
-        let (profile_name, profile) = self.profile(body)?;
-        let (mut scim, custom) = self.prepare_user(profile, body)?;
+    fn create(&self, mut body: Map<String, Value>) -> Result<SimResponse, IdmError> {
+        let scim_given = body.remove("scimAttributes");
+        let (profile_name, profile) = self.profile(&body)?;
+        let (mut scim, custom) = self.prepare_user(profile, scim_given, &body)?;
         if !self.swallows_groups(profile) {
             user::assign_groups(&mut scim, &profile.group_assignment);
         }
@@ -232,9 +234,10 @@ impl IdmSim {
     }
 
     /// `PUT /user/{id}` (OD-22): every writable attribute replaced, groups kept.
-    fn replace(&self, id: &str, body: &Map<String, Value>) -> Result<SimResponse, IdmError> {
-        let (profile_name, profile) = self.profile(body)?;
-        let (mut scim, custom) = self.prepare_user(profile, body)?;
+    fn replace(&self, id: &str, mut body: Map<String, Value>) -> Result<SimResponse, IdmError> {
+        let scim_given = body.remove("scimAttributes");
+        let (profile_name, profile) = self.profile(&body)?;
+        let (mut scim, custom) = self.prepare_user(profile, scim_given, &body)?;
         let mut store = self.store();
         let Some(current) = store.users.get(id) else {
             return Err(not_found(id));
@@ -262,11 +265,14 @@ impl IdmSim {
         let operations = request::parse_operations(body)?;
         let mut store = self.store();
         let current = store.users.get(id).ok_or_else(|| not_found(id))?;
-        let mut scim = current.scim.clone();
+        // The engine copies the resource it applies an operation to: the stored one is
+        // copied here only if no operation did.
+        let mut scim = Cow::Borrowed(&current.scim);
         let mut custom = current.custom.clone();
         for op in &operations {
             self.apply_one(profile, op, &mut scim, &mut custom)?;
         }
+        let mut scim = scim.into_owned();
         user::finish(
             Some(&current.scim),
             &mut scim,
@@ -279,7 +285,7 @@ impl IdmSim {
         &self,
         profile: &ProfileConfig,
         op: &FabricOp,
-        scim: &mut Value,
+        scim: &mut Cow<'_, Value>,
         custom: &mut CustomStore,
     ) -> Result<(), IdmError> {
         match &op.target {
@@ -296,7 +302,7 @@ impl IdmSim {
                             format!("{}: {}", op.label(), user::scim_message(&e)),
                         )
                     })?;
-                *scim = applied.resource;
+                *scim = Cow::Owned(applied.resource);
             }
             Target::Custom(name) => {
                 let outcome = match (&op.op, &op.value) {
@@ -333,13 +339,16 @@ impl IdmSim {
         Ok((name, profile))
     }
 
-    /// Validates the POST/PUT attributes of a user (without id and groups).
+    /// Validates the POST/PUT attributes of a user (without id and groups):
+    /// `scim_given`, the body's `scimAttributes` (taken out of `body`, and moved into the
+    /// user), and the `customAttributes` of `body`.
     fn prepare_user(
         &self,
         profile: &ProfileConfig,
+        scim_given: Option<Value>,
         body: &Map<String, Value>,
     ) -> Result<(Value, CustomStore), IdmError> {
-        let scim_given = match body.get("scimAttributes") {
+        let scim_given = match scim_given {
             Some(Value::Object(object)) => object,
             Some(_) => return Err(IdmError::bad_request("scimAttributes must be an object")),
             None => return Err(IdmError::bad_request("scimAttributes is required")),
@@ -394,12 +403,19 @@ impl IdmSim {
         profile: &ProfileConfig,
         stored: &StoredUser,
     ) -> Value {
-        json!({
-            "id": id,
-            "profile": profile_name,
-            "scimAttributes": user::render(&stored.scim, &self.schema),
-            "customAttributes": Value::Object(custom::report(profile, &stored.custom)),
-        })
+        // Built member by member: `json!` would copy each value through `to_value`.
+        let mut object = Map::new();
+        object.insert("id".into(), Value::String(id.to_string()));
+        object.insert("profile".into(), Value::String(profile_name.to_string()));
+        object.insert(
+            "scimAttributes".into(),
+            user::render(&stored.scim, &self.schema),
+        );
+        object.insert(
+            "customAttributes".into(),
+            Value::Object(custom::report(profile, &stored.custom)),
+        );
+        Value::Object(object)
     }
 }
 
