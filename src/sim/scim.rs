@@ -768,8 +768,9 @@ const META_MEMBERS: [&str; 5] = [
 /// Whether `meta` is as the store writes it: exactly the [`META_MEMBERS`] in order, all
 /// strings, for a User.
 fn is_store_meta(meta: &Map<String, Value>) -> bool {
+    // With the members in that order, the first value is the resourceType.
     meta.keys().map(String::as_str).eq(META_MEMBERS)
-        && meta.get("resourceType").and_then(Value::as_str) == Some("User")
+        && meta.values().next().and_then(Value::as_str) == Some("User")
         && meta.values().all(Value::is_string)
 }
 
