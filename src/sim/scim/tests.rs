@@ -811,3 +811,27 @@ fn assemble_orders_schemas_id_attributes_meta() {
         .to_string()
     );
 }
+
+#[test]
+fn split_once_byte_splits_as_split_once() {
+    for text in [
+        "",
+        "/",
+        "a/b",
+        "/a",
+        "a/",
+        "a/b/c",
+        "ténant/x",
+        "é",
+        "Bearer  t",
+        " ",
+    ] {
+        for byte in [b'/', b' '] {
+            assert_eq!(
+                split_once_byte(text, byte),
+                text.split_once(char::from(byte)),
+                "{text:?}"
+            );
+        }
+    }
+}
