@@ -28,6 +28,7 @@ use crate::secret::Secrets;
 mod client_check;
 mod client_log;
 mod fault;
+mod json;
 // Public as a namespace: the IDM configuration file's types (`ProfileConfig`, `CoreMode`,
 // ...) only read right under `idm::`.
 pub mod idm;
@@ -514,8 +515,8 @@ impl SimResponse {
     /// The body as sent, if there is one.
     fn into_body_bytes(self) -> Option<Vec<u8>> {
         self.body.map(|body| match body {
-            SimBody::Json(value) => serde_json::to_vec(&value).unwrap_or_default(),
-            SimBody::Shared(value) => serde_json::to_vec(&*value).unwrap_or_default(),
+            SimBody::Json(value) => json::to_vec(&value),
+            SimBody::Shared(value) => json::to_vec(&value),
         })
     }
 

@@ -80,23 +80,30 @@ impl<'a> Endpoint<'a> {
     /// Splits a decoded request path into tenant and endpoint.
     fn parse(path: &'a str) -> Option<(&'a str, Endpoint<'a>)> {
         let rest = path.strip_prefix("/usergroup/t/")?;
-        let (tenant, rest) = rest.split_once('/')?;
+        let (tenant, rest) = split_once_byte(rest, b'/')?;
         let rest = rest.strip_prefix("scim/v2")?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if tenant.is_empty() || rest.is_empty() {
             return None;
         }
-        let segments: Vec<&str> = rest.strip_prefix('/')?.split('/').collect();
-        let endpoint = match segments.as_slice() {
-            ["Users"] => Endpoint::Users,
-            ["Users", ".search"] => Endpoint::UsersSearch,
-            [".search"] => Endpoint::RootSearch,
-            ["Users", id] if !id.is_empty() => Endpoint::User(id),
-            ["ServiceProviderConfig"] => Endpoint::ServiceProviderConfig,
-            ["Schemas"] => Endpoint::Schemas,
-            ["Schemas", urn] if !urn.is_empty() => Endpoint::Schema(urn),
-            ["ResourceTypes"] => Endpoint::ResourceTypes,
-            ["ResourceTypes", name] if !name.is_empty() => Endpoint::ResourceType(name),
+        // One or two segments: split in place rather than collected (every request
+        // comes through here).
+        let rest = rest.strip_prefix('/')?;
+        let (first, second) = match split_once_byte(rest, b'/') {
+            Some((_, second)) if second.bytes().any(|b| b == b'/') => return None,
+            Some((first, second)) => (first, Some(second)),
+            None => (rest, None),
+        };
+        let endpoint = match (first, second) {
+            ("Users", None) => Endpoint::Users,
+            ("Users", Some(".search")) => Endpoint::UsersSearch,
+            (".search", None) => Endpoint::RootSearch,
+            ("Users", Some(id)) if !id.is_empty() => Endpoint::User(id),
+            ("ServiceProviderConfig", None) => Endpoint::ServiceProviderConfig,
+            ("Schemas", None) => Endpoint::Schemas,
+            ("Schemas", Some(urn)) if !urn.is_empty() => Endpoint::Schema(urn),
+            ("ResourceTypes", None) => Endpoint::ResourceTypes,
+            ("ResourceTypes", Some(name)) if !name.is_empty() => Endpoint::ResourceType(name),
             _ => return None,
         };
         Some((tenant, endpoint))
@@ -122,8 +129,18 @@ impl<'a> Endpoint<'a> {
 struct Ctx<'a> {
     request: &'a SimRequest,
     tenant: &'a str,
-    /// Absolute URL of the tenant's API base, for `meta.location`.
-    base_url: String,
+}
+
+impl Ctx<'_> {
+    /// Absolute URL of the tenant's API base, for `meta.location`: made only by the
+    /// endpoints that write it (a create, discovery), not for every request.
+    fn base_url(&self) -> String {
+        let host = self.request.header("host").unwrap_or("localhost");
+        format!(
+            "http://{host}/usergroup/t/{}/scim/v2",
+            encode_segment(self.tenant)
+        )
+    }
 }
 
 /// Paging, filtering and projection of a list or search.
@@ -166,7 +183,7 @@ impl ScimSim {
         let Some(value) = request.header("authorization") else {
             return Access::Denied;
         };
-        let Some((scheme, token)) = value.trim().split_once(' ') else {
+        let Some((scheme, token)) = split_once_byte(value.trim(), b' ') else {
             return Access::Denied;
         };
         if !scheme.eq_ignore_ascii_case("bearer") {
@@ -179,8 +196,9 @@ impl ScimSim {
         }
     }
 
-    fn route(&self, request: &SimRequest) -> Answer {
-        let Some((tenant, endpoint)) = Endpoint::parse(&request.path) else {
+    /// Answers `request` at `endpoint`, as [`Endpoint::parse`] read its path.
+    fn route(&self, request: &SimRequest, endpoint: Option<(&str, Endpoint)>) -> Answer {
+        let Some((tenant, endpoint)) = endpoint else {
             return Err(scim_error(
                 404,
                 None,
@@ -198,15 +216,7 @@ impl ScimSim {
             response.headers.push(("allow".into(), allowed.join(", ")));
             return Err(response);
         }
-        let host = request.header("host").unwrap_or("localhost");
-        let ctx = Ctx {
-            request,
-            tenant,
-            base_url: format!(
-                "http://{host}/usergroup/t/{}/scim/v2",
-                encode_segment(tenant)
-            ),
-        };
+        let ctx = Ctx { request, tenant };
         match (endpoint, method) {
             (Endpoint::Users, "GET") => self.list(&ctx, ListQuery::from_request(request)?),
             (Endpoint::Users, _) => self.create(&ctx),
@@ -219,7 +229,7 @@ impl ScimSim {
             (Endpoint::User(id), _) => self.delete(&ctx, id),
             (Endpoint::ServiceProviderConfig, _) => Ok(json_response(
                 200,
-                discovery::service_provider_config(&ctx.base_url),
+                discovery::service_provider_config(&ctx.base_url()),
             )),
             (Endpoint::Schemas, _) => {
                 Ok(json_response(200, self.list_body(self.schemas.clone(), 1)))
@@ -237,10 +247,10 @@ impl ScimSim {
                 .ok_or_else(|| scim_error(404, None, &format!("no schema {urn}"))),
             (Endpoint::ResourceTypes, _) => Ok(json_response(
                 200,
-                self.list_body(vec![discovery::user_resource_type(&ctx.base_url)], 1),
+                self.list_body(vec![discovery::user_resource_type(&ctx.base_url())], 1),
             )),
             (Endpoint::ResourceType(name), _) if name.eq_ignore_ascii_case("User") => Ok(
-                json_response(200, discovery::user_resource_type(&ctx.base_url)),
+                json_response(200, discovery::user_resource_type(&ctx.base_url())),
             ),
             (Endpoint::ResourceType(name), _) => {
                 Err(scim_error(404, None, &format!("no resource type {name}")))
@@ -250,7 +260,7 @@ impl ScimSim {
 
     fn create(&self, ctx: &Ctx) -> Answer {
         let projection = projection(ctx.request)?;
-        let attributes = self.validate(&json_body(ctx.request)?)?;
+        let attributes = self.validate(json_body(ctx.request)?)?;
         let name = required_user_name(&attributes)?.to_string();
         let mut store = self.lock();
         if store
@@ -262,7 +272,7 @@ impl ScimSim {
         }
         let id = uuid::Uuid::new_v4().to_string();
         let now = rfc3339_millis(store.tick());
-        let location = format!("{}/Users/{id}", ctx.base_url);
+        let location = format!("{}/Users/{id}", ctx.base_url());
         let stored = StoredUser {
             resource: Arc::new(assemble(
                 &id,
@@ -303,7 +313,7 @@ impl ScimSim {
 
     fn replace(&self, ctx: &Ctx, id: &str) -> Answer {
         // As for PATCH: validated before the lock, answered in the same order.
-        let attributes = json_body(ctx.request).and_then(|body| self.validate(&body));
+        let attributes = json_body(ctx.request).and_then(|body| self.validate(body));
         self.update(ctx, id, |old| {
             let mut attributes = attributes.clone()?;
             self.keep_immutable(&old.resource, &mut attributes)?;
@@ -392,10 +402,9 @@ impl ScimSim {
             }
             // The server owns `id` and `meta`, whatever the request did to them.
             let version = old.version + 1;
-            let meta = renewed_meta(&old.resource, &rfc3339_millis(now_ms), version);
             if let Some(object) = resource.as_object_mut() {
                 object.insert("id".into(), json!(id));
-                object.insert("meta".into(), meta);
+                renew_meta(object, &old.resource, &rfc3339_millis(now_ms), version);
             }
             let stored = StoredUser {
                 resource: Arc::new(resource),
@@ -507,8 +516,9 @@ impl ScimSim {
         ))
     }
 
-    /// Validates a POST/PUT body against the schema; returns its attributes.
-    fn validate(&self, body: &Value) -> Result<Value, SimResponse> {
+    /// Validates a POST/PUT body against the schema; returns its attributes (the body's
+    /// own values, moved).
+    fn validate(&self, body: Value) -> Result<Value, SimResponse> {
         if !body.is_object() {
             return Err(scim_error(
                 400,
@@ -583,7 +593,9 @@ impl Handler for ScimSim {
                 ),
             );
         }
-        let writes = Endpoint::parse(&request.path).is_some_and(|(_, endpoint)| {
+        // Parsed once: the access check and the route read the same endpoint.
+        let endpoint = Endpoint::parse(&request.path);
+        let writes = endpoint.is_some_and(|(_, endpoint)| {
             endpoint
                 .allowed_methods()
                 .contains(&request.method.as_str())
@@ -592,7 +604,7 @@ impl Handler for ScimSim {
         if writes && access == Access::ReadOnly {
             return scim_error(403, None, "the token may read but not write");
         }
-        self.route(request).unwrap_or_else(|error| error)
+        self.route(request, endpoint).unwrap_or_else(|error| error)
     }
 
     fn error(&self, status: u16, detail: &str) -> SimResponse {
@@ -744,22 +756,31 @@ fn user_meta(created: &str, last_modified: &str, location: &str, version: u64) -
     Value::Object(meta)
 }
 
-/// The `meta` of a stored user's next version: [`user_meta`] with the old `created`
-/// and `location`. The old `meta` is copied and two of its values changed when it has
-/// exactly the members `user_meta` writes, in its order (it always has: the store
-/// writes it), which skips building and hashing every member again.
-fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
-    const MEMBERS: [&str; 5] = [
-        "resourceType",
-        "created",
-        "lastModified",
-        "location",
-        "version",
-    ];
-    if let Some(meta) = old.get("meta").and_then(Value::as_object)
-        && meta.keys().map(String::as_str).eq(MEMBERS)
-        && meta.get("resourceType").and_then(Value::as_str) == Some("User")
+/// The members of a `meta` as the store writes it ([`user_meta`]), in its order.
+const META_MEMBERS: [&str; 5] = [
+    "resourceType",
+    "created",
+    "lastModified",
+    "location",
+    "version",
+];
+
+/// Whether `meta` is as the store writes it: exactly the [`META_MEMBERS`] in order, all
+/// strings, for a User.
+fn is_store_meta(meta: &Map<String, Value>) -> bool {
+    // With the members in that order, the first value is the resourceType.
+    meta.keys().map(String::as_str).eq(META_MEMBERS)
+        && meta.values().next().and_then(Value::as_str) == Some("User")
         && meta.values().all(Value::is_string)
+}
+
+/// The `meta` of a stored user's next version: [`user_meta`] with the old `created`
+/// and `location`. The old `meta` is copied and two of its values changed when it is as
+/// the store writes it (it always is), which skips building and hashing every member
+/// again.
+fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
+    if let Some(meta) = old.get("meta").and_then(Value::as_object)
+        && is_store_meta(meta)
     {
         let mut meta = meta.clone();
         meta["lastModified"] = Value::String(last_modified.to_string());
@@ -768,6 +789,28 @@ fn renewed_meta(old: &Value, last_modified: &str, version: u64) -> Value {
     }
     let old_meta = MetaFields::of(old);
     user_meta(old_meta.created, last_modified, old_meta.location, version)
+}
+
+/// Sets `object`'s `meta` to [`renewed_meta`] of `old`. When `object` holds the old
+/// `meta` unchanged (a PATCH cannot change it: `meta` is readOnly), its two values are
+/// changed where they are, rather than the old `meta` copied and the held one dropped.
+fn renew_meta(object: &mut Map<String, Value>, old: &Value, last_modified: &str, version: u64) {
+    let old_meta = old.get("meta").and_then(Value::as_object);
+    if let (Some(Value::Object(meta)), Some(old_meta)) = (object.get_mut("meta"), old_meta)
+        && is_store_meta(old_meta)
+        && meta.iter().eq(old_meta.iter())
+    {
+        // As `is_store_meta` orders them: lastModified third, version fifth.
+        let mut values = meta.values_mut();
+        if let Some(value) = values.nth(2) {
+            *value = Value::String(last_modified.to_string());
+        }
+        if let Some(value) = values.nth(1) {
+            *value = Value::String(etag(version));
+        }
+        return;
+    }
+    object.insert("meta".into(), renewed_meta(old, last_modified, version));
 }
 
 /// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;
@@ -801,19 +844,26 @@ fn assemble(id: &str, attributes: Value, meta: Value) -> Value {
     {
         schemas.push(ENTERPRISE_URN.to_string());
     }
-    let mut resource = Map::with_capacity(attributes.len() + 3);
-    resource.insert("schemas".into(), json!(schemas));
-    resource.insert("id".into(), json!(id));
-    for (key, value) in attributes {
-        if !["schemas", "id", "meta"]
+    // The attributes' own map, in their order: `schemas` and `id` go in front and `meta`
+    // at the end, without hashing every member into a new map.
+    let mut resource = attributes;
+    resource.retain(|key, _| {
+        !["schemas", "id", "meta"]
             .iter()
             .any(|reserved| key.eq_ignore_ascii_case(reserved))
-        {
-            resource.insert(key, value);
-        }
-    }
+    });
+    resource.shift_insert(0, "schemas".into(), json!(schemas));
+    resource.shift_insert(1, "id".into(), json!(id));
     resource.insert("meta".into(), meta);
     Value::Object(resource)
+}
+
+/// `text` split around its first `byte` (ASCII), as `str::split_once` splits it, by a
+/// plain scan: what every request splits (path, bearer token) is a few bytes long, and
+/// the char searcher's setup cost more than the search.
+fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let index = text.bytes().position(|b| b == byte)?;
+    Some((&text[..index], &text[index + 1..]))
 }
 
 /// The request body as JSON; another media type or malformed JSON is 400 `invalidSyntax`.

@@ -50,12 +50,16 @@ pub fn rfc3339_millis(epoch_ms: u64) -> String {
     out
 }
 
-/// The last `width` decimal digits of `value`, zero-padded.
-fn push_digits(out: &mut String, value: u64, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (value / 10u64.pow(place)) % 10;
-        out.push(char::from(b'0' + digit as u8));
+/// The last `width` (at most 20) decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    // Right to left, one division each (a power of ten per digit cost as much again).
+    let mut digits = [b'0'; 20];
+    let width = width.min(digits.len());
+    for digit in digits[..width].iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
+    out.extend(digits[..width].iter().map(|&digit| char::from(digit)));
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
@@ -94,6 +98,10 @@ mod tests {
     #[test]
     fn rfc3339_millis_known_instants() {
         assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_millis(253_402_300_799_999),
+            "9999-12-31T23:59:59.999Z"
+        );
         assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(
             rfc3339_millis(1_700_000_000_123),
@@ -103,5 +111,27 @@ mod tests {
             rfc3339_millis(1_709_251_199_999),
             "2024-02-29T23:59:59.999Z"
         );
+    }
+
+    #[test]
+    fn push_digits_writes_the_zero_padded_last_digits() {
+        let cases: [(u64, usize); 8] = [
+            (0, 2),
+            (7, 3),
+            (59, 2),
+            (2024, 4),
+            (123_456, 3),
+            (999, 3),
+            (u64::MAX, 4),
+            (u64::MAX, 20),
+        ];
+        for (value, width) in cases {
+            let mut out = String::new();
+            push_digits(&mut out, value, width);
+            let tail = 10u64
+                .checked_pow(width as u32)
+                .map_or(value, |power| value % power);
+            assert_eq!(out, format!("{tail:0width$}"), "{value} {width}");
+        }
     }
 }

@@ -83,6 +83,14 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// `a == b` of two members that may be absent, as [`same_value`] compares them.
+fn same_member(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same_value(a, b),
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
 fn invalid_value(msg: String) -> PatchError {
     PatchError::bad_request(ScimType::InvalidValue, msg)
 }
@@ -434,7 +442,7 @@ impl Engine<'_> {
         if let Some(name) = read_only_in_value(def, value) {
             return Err(mutability(format!("{name} is readOnly (P-08)")));
         }
-        let checked = check_value(def, value, self.leniency)?;
+        let checked = check_value(def, value.clone(), self.leniency)?;
         if is_unassigned(&checked) {
             // RFC 7643 §2.5: replace with null or [] unassigns; adding nothing changes nothing.
             if kind == OpKind::Replace {
@@ -551,7 +559,7 @@ impl Engine<'_> {
             )])),
             other => other.clone(),
         };
-        let checked = check_single(def, &wanted, self.leniency)?;
+        let checked = check_single(def, wanted, self.leniency)?;
         let Some(fields) = checked
             .as_object()
             .filter(|o| o.values().any(|v| !v.is_null()))
@@ -587,7 +595,7 @@ impl Engine<'_> {
         value: Option<&Value>,
     ) -> Result<(), PatchError> {
         let checked = match value {
-            Some(v) if kind != OpKind::Remove => check_value(sub, v, self.leniency)?,
+            Some(v) if kind != OpKind::Remove => check_value(sub, v.clone(), self.leniency)?,
             _ => Value::Null,
         };
         if !def.multi_valued {
@@ -714,12 +722,12 @@ impl Engine<'_> {
         let checked = match (kind, value) {
             (OpKind::Remove, _) | (_, None) => Value::Null,
             (_, Some(v)) => match value_sub {
-                Some(sub) => check_value(sub, v, self.leniency)?,
+                Some(sub) => check_value(sub, v.clone(), self.leniency)?,
                 None => {
                     if let Some(name) = read_only_in_value(def, v) {
                         return Err(mutability(format!("{name} is readOnly (P-08)")));
                     }
-                    check_single(def, v, self.leniency)?
+                    check_single(def, v.clone(), self.leniency)?
                 }
             },
         };
@@ -795,6 +803,9 @@ impl Engine<'_> {
                 );
                 let was_set = old.is_some_and(|v| !is_unassigned(v));
                 let is_set = new.is_some_and(|v| !is_unassigned(v));
+                // Compared only where a check needs it (most attributes stay as they were:
+                // `meta` on every operation).
+                let changed = || !same_member(old, new);
                 if def.required && was_set && !is_set {
                     return Err(mutability(format!("{} is required", def.name)));
                 }
@@ -802,14 +813,14 @@ impl Engine<'_> {
                 let blank = new
                     .and_then(Value::as_str)
                     .is_some_and(|s| s.trim().is_empty());
-                if def.required && old != new && blank {
+                if def.required && changed() && blank {
                     return Err(invalid_value(format!("{} must not be empty", def.name)));
                 }
                 match def.mutability {
-                    Mutability::ReadOnly if old != new => {
+                    Mutability::ReadOnly if changed() => {
                         return Err(mutability(format!("{} is readOnly", def.name)));
                     }
-                    Mutability::Immutable if was_set && old != new => {
+                    Mutability::Immutable if was_set && changed() => {
                         return Err(mutability(format!("{} is immutable once set", def.name)));
                     }
                     _ => {}
@@ -825,7 +836,7 @@ impl Engine<'_> {
         for (urn, _) in &self.schema.extensions {
             let old = get_ci(before, urn);
             let new = get_ci(after, urn);
-            if old == new {
+            if same_member(old, new) {
                 continue;
             }
             let present = new.is_some_and(|v| !is_unassigned(v));
@@ -907,7 +918,10 @@ mod tests {
             );
             assert_eq!(same_map(x, y), a == b, "{a} vs {b}");
             assert_eq!(same_map(y, x), a == b, "{b} vs {a}");
+            assert_eq!(same_member(Some(&a), Some(&b)), a == b, "{a} vs {b}");
+            assert!(!same_member(Some(&a), None) && !same_member(None, Some(&b)));
         }
+        assert!(same_member(None, None));
     }
 
     fn user() -> Value {

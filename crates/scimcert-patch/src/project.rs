@@ -98,13 +98,7 @@ fn filter_subs(def: &AttrDef, value: &Value, subs: &[String], keep: bool) -> Opt
         };
         // The full value with nothing to drop (the common case of every answer): a clone
         // copies the map without hashing each key again.
-        if !keep
-            && subs.is_empty()
-            && !obj.is_empty()
-            && !obj
-                .keys()
-                .any(|k| def.sub(k).is_some_and(|s| s.returned == Returned::Never))
-        {
+        if !keep && subs.is_empty() && !obj.is_empty() && !hides_never_subs(def, obj) {
             return Some(v.clone());
         }
         let out: Map<String, Value> = obj
@@ -265,6 +259,17 @@ fn default_view_is_whole(obj: &Map<String, Value>, schema: &Schema) -> bool {
     })
 }
 
+/// Whether `obj`, a value of the complex attribute `def`, holds a `returned: never`
+/// sub-attribute. Most complex attributes have none, and then no key is looked up.
+fn hides_never_subs(def: &AttrDef, obj: &Map<String, Value>) -> bool {
+    def.sub_attributes
+        .iter()
+        .any(|s| s.returned == Returned::Never)
+        && obj
+            .keys()
+            .any(|k| def.sub(k).is_some_and(|s| s.returned == Returned::Never))
+}
+
 fn members_whole<'a>(
     members: impl IntoIterator<Item = (&'a String, &'a Value)>,
     defs: &[AttrDef],
@@ -280,12 +285,7 @@ fn members_whole<'a>(
         // As `filter_subs` keeps a value whole: a non-empty object without
         // `returned: never` sub-attributes, any simple value, a non-empty array of those.
         let whole = |v: &Value| match v {
-            Value::Object(o) => {
-                !o.is_empty()
-                    && !o
-                        .keys()
-                        .any(|k| def.sub(k).is_some_and(|s| s.returned == Returned::Never))
-            }
+            Value::Object(o) => !o.is_empty() && !hides_never_subs(def, o),
             _ => true,
         };
         match value {

@@ -154,31 +154,40 @@ fn parse_operation(
     item: &Value,
     leniency: &Leniency,
 ) -> Result<Operation, PatchError> {
-    let at = format!("Operations[{index}]");
+    // Where the operation is, for error details only: made when one is needed.
+    let at = || format!("Operations[{index}]");
     let Some(members) = item.as_object() else {
         return Err(syntax(format!(
-            "{at}: an operation must be an object, got {}",
+            "{}: an operation must be an object, got {}",
+            at(),
             kind_of(item)
         )));
     };
     let (mut op, mut path, mut value) = (None, None, None);
     for (key, member) in members {
-        match key.to_ascii_lowercase().as_str() {
-            "op" => op = Some(member),
-            "path" => path = Some(member),
-            "value" => value = Some(member),
-            _ => return Err(syntax(format!("{at}: unknown operation member `{key}`"))),
+        if key.eq_ignore_ascii_case("op") {
+            op = Some(member);
+        } else if key.eq_ignore_ascii_case("path") {
+            path = Some(member);
+        } else if key.eq_ignore_ascii_case("value") {
+            value = Some(member);
+        } else {
+            return Err(syntax(format!(
+                "{}: unknown operation member `{key}`",
+                at()
+            )));
         }
     }
     let op_name = match op {
         Some(Value::String(s)) => s.as_str(),
         Some(other) => {
             return Err(syntax(format!(
-                "{at}: op must be a string, got {}",
+                "{}: op must be a string, got {}",
+                at(),
                 kind_of(other)
             )));
         }
-        None => return Err(syntax(format!("{at}: op is missing (P-05)"))),
+        None => return Err(syntax(format!("{}: op is missing (P-05)", at()))),
     };
     let kind = [OpKind::Add, OpKind::Remove, OpKind::Replace]
         .into_iter()
@@ -188,24 +197,25 @@ fn parse_operation(
         })
         .ok_or_else(|| {
             syntax(format!(
-                "{at}: op `{op_name}` is not add, remove or replace (P-02, P-05)"
+                "{}: op `{op_name}` is not add, remove or replace (P-02, P-05)",
+                at()
             ))
         })?;
-    let at = format!("{at} ({kind})");
+    let at = || format!("Operations[{index}] ({kind})");
     let path = match path {
         None | Some(Value::Null) => None,
-        Some(Value::String(p)) => Some(parse_path(p).map_err(|e| in_context(e, &at))?),
+        Some(Value::String(p)) => Some(parse_path(p).map_err(|e| in_context(e, &at()))?),
         Some(other) => {
             return Err(PatchError::bad_request(
                 ScimType::InvalidPath,
-                format!("{at}: path must be a string, got {}", kind_of(other)),
+                format!("{}: path must be a string, got {}", at(), kind_of(other)),
             ));
         }
     };
     if kind == OpKind::Remove && path.is_none() {
         return Err(PatchError::bad_request(
             ScimType::NoTarget,
-            format!("{at}: remove requires a path (R-01)"),
+            format!("{}: remove requires a path (R-01)", at()),
         ));
     }
     let value = value.cloned();
@@ -225,7 +235,7 @@ fn parse_operation(
             };
             return Err(PatchError::bad_request(
                 ScimType::InvalidValue,
-                format!("{at}: value must be {what} (P-07, A-01, X-01)"),
+                format!("{}: value must be {what} (P-07, A-01, X-01)", at()),
             ));
         }
     }

@@ -594,7 +594,7 @@ mod tests {
             "groups": [{"value": "g1"}],
             ENTERPRISE_URN: {"manager": {"value": "m1", "displayName": "Boss"}},
         });
-        let cleaned = s.validate_resource(&body).expect("valid");
+        let cleaned = s.validate_resource(body).expect("valid");
         assert_eq!(
             cleaned,
             json!({
@@ -608,7 +608,7 @@ mod tests {
     #[test]
     fn validate_resource_rejects_bad_bodies() {
         let s = Schema::rfc7643_user();
-        let kind = |v: Value| s.validate_resource(&v).err().and_then(|e| e.scim_type);
+        let kind = |v: Value| s.validate_resource(v).err().and_then(|e| e.scim_type);
         assert_eq!(kind(json!([])), Some(ScimType::InvalidSyntax));
         assert_eq!(
             kind(json!({"displayName": "x"})),

@@ -41,11 +41,12 @@ fn invalid_value(msg: String) -> PatchError {
 /// Checks `value` against `def` as a whole (an array for multi-valued attributes) and
 /// returns it coerced: sub-attribute keys in the schema's spelling, leniency applied.
 /// Nulls inside complex values are kept: they mean "unassign this sub-attribute".
-pub fn check_value(def: &AttrDef, value: &Value, leniency: &Leniency) -> Result<Value, PatchError> {
+/// Takes the value: what passes is returned as it came, without a copy.
+pub fn check_value(def: &AttrDef, value: Value, leniency: &Leniency) -> Result<Value, PatchError> {
     if def.multi_valued {
         match value {
             Value::Array(items) => items
-                .iter()
+                .into_iter()
                 .map(|v| check_single(def, v, leniency))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
@@ -53,7 +54,7 @@ pub fn check_value(def: &AttrDef, value: &Value, leniency: &Leniency) -> Result<
             other => Err(invalid_value(format!(
                 "{} is multi-valued: expected an array, got {}",
                 def.name,
-                kind_of(other)
+                kind_of(&other)
             ))),
         }
     } else {
@@ -61,21 +62,19 @@ pub fn check_value(def: &AttrDef, value: &Value, leniency: &Leniency) -> Result<
     }
 }
 
-/// Checks one value (one element of a multi-valued attribute, or a singular value).
-pub fn check_single(
-    def: &AttrDef,
-    value: &Value,
-    leniency: &Leniency,
-) -> Result<Value, PatchError> {
+/// Checks one value (one element of a multi-valued attribute, or a singular value);
+/// takes it, as [`check_value`] does.
+pub fn check_single(def: &AttrDef, value: Value, leniency: &Leniency) -> Result<Value, PatchError> {
     if value.is_null() {
         return Ok(Value::Null);
     }
+    // Named after the value as given, before any leniency reshaped it.
+    let kind = kind_of(&value);
     let mismatch = || {
         invalid_value(format!(
-            "{} expects a {} value, got {}",
+            "{} expects a {} value, got {kind}",
             def.name,
             def.ty.as_str(),
-            kind_of(value)
         ))
     };
     match def.ty {
@@ -83,25 +82,15 @@ pub fn check_single(
             let value = if leniency.manager_as_string && def.name.eq_ignore_ascii_case("manager") {
                 manager_shape(value)
             } else {
-                value.clone()
+                value
             };
-            let Value::Object(obj) = value else {
+            let Value::Object(members) = value else {
                 return Err(mismatch());
             };
-            let mut out = Map::new();
-            for (key, sub_value) in &obj {
-                let sub = def.sub(key).ok_or_else(|| {
-                    PatchError::bad_request(
-                        ScimType::InvalidPath,
-                        format!("`{key}` is not a sub-attribute of {}", def.name),
-                    )
-                })?;
-                out.insert(sub.name.clone(), check_value(sub, sub_value, leniency)?);
-            }
-            Ok(Value::Object(out))
+            check_members(def, members, leniency).map(Value::Object)
         }
-        AttrType::Boolean => match value {
-            Value::Bool(_) => Ok(value.clone()),
+        AttrType::Boolean => match &value {
+            Value::Bool(_) => Ok(value),
             Value::String(s) if leniency.string_booleans && s.eq_ignore_ascii_case("true") => {
                 Ok(Value::Bool(true))
             }
@@ -110,35 +99,69 @@ pub fn check_single(
             }
             _ => Err(mismatch()),
         },
-        AttrType::Integer => match value {
-            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(value.clone()),
+        AttrType::Integer => match &value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(value),
             _ => Err(mismatch()),
         },
-        AttrType::Decimal => match value {
-            Value::Number(_) => Ok(value.clone()),
+        AttrType::Decimal => match &value {
+            Value::Number(_) => Ok(value),
             _ => Err(mismatch()),
         },
-        AttrType::String | AttrType::Reference => match value {
-            Value::String(_) => Ok(value.clone()),
+        AttrType::String | AttrType::Reference => match &value {
+            Value::String(_) => Ok(value),
             _ => Err(mismatch()),
         },
-        AttrType::DateTime => match value {
-            Value::String(s) if is_date_time(s) => Ok(value.clone()),
+        AttrType::DateTime => match &value {
+            Value::String(s) if is_date_time(s) => Ok(value),
             _ => Err(mismatch()),
         },
-        AttrType::Binary => match value {
-            Value::String(s) if binary_re().is_match(s) => Ok(value.clone()),
+        AttrType::Binary => match &value {
+            Value::String(s) if binary_re().is_match(s) => Ok(value),
             _ => Err(mismatch()),
         },
     }
 }
 
+/// The members of a complex value of `def`, each checked against its sub-attribute, in
+/// the order given. Checked in place: the map is built again only when a key is spelled
+/// otherwise than the schema spells it (`GIVENNAME`), as a map of the schema's spellings
+/// where a later member of the same name takes the place of the first.
+fn check_members(
+    def: &AttrDef,
+    mut members: Map<String, Value>,
+    leniency: &Leniency,
+) -> Result<Map<String, Value>, PatchError> {
+    let mut respelled = false;
+    for (key, member) in members.iter_mut() {
+        let sub = def.sub(key).ok_or_else(|| {
+            PatchError::bad_request(
+                ScimType::InvalidPath,
+                format!("`{key}` is not a sub-attribute of {}", def.name),
+            )
+        })?;
+        respelled |= sub.name != *key;
+        *member = check_value(sub, std::mem::take(member), leniency)?;
+    }
+    if !respelled {
+        return Ok(members);
+    }
+    Ok(members
+        .into_iter()
+        .map(|(key, member)| match def.sub(&key) {
+            Some(sub) => (sub.name.clone(), member),
+            None => (key, member),
+        })
+        .collect())
+}
+
 /// E9/E10: `manager` as a bare id string or a one-element array of `{value, $ref}`.
-fn manager_shape(value: &Value) -> Value {
+fn manager_shape(value: Value) -> Value {
     match value {
         Value::String(id) => serde_json::json!({ "value": id }),
-        Value::Array(items) if items.len() == 1 && items[0].is_object() => items[0].clone(),
-        other => other.clone(),
+        Value::Array(mut items) if items.len() == 1 && items[0].is_object() => {
+            items.pop().unwrap_or_default()
+        }
+        other => other,
     }
 }
 
@@ -194,16 +217,19 @@ impl Schema {
     /// Validates a whole resource for POST/PUT: types, required attributes, unknown
     /// attributes; `readOnly` attributes given by the client are ignored (stripped).
     /// Returns the cleaned resource or a 400 (`invalidValue`/`invalidSyntax`).
-    pub fn validate_resource(&self, resource: &Value) -> Result<Value, crate::PatchError> {
+    ///
+    /// Takes the resource: its members are moved into the result, in the order given,
+    /// rather than copied.
+    pub fn validate_resource(&self, resource: Value) -> Result<Value, crate::PatchError> {
         let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
-        let Some(body) = resource.as_object() else {
+        let Value::Object(body) = resource else {
             return Err(PatchError::bad_request(
                 ScimType::InvalidSyntax,
                 "the resource must be a JSON object",
             ));
         };
-        let mut out = Map::new();
-        let mut core = Map::new();
+        let mut extensions = Map::new();
+        let mut core = Vec::with_capacity(body.len());
         let mut extensions_present: Vec<String> = Vec::new();
         for (key, value) in body {
             if key.eq_ignore_ascii_case("schemas") {
@@ -218,33 +244,23 @@ impl Schema {
                 }
                 continue;
             }
-            if let Some(ext) = self.extension_urn(key) {
+            if let Some(ext) = self.extension_urn(&key) {
                 let defs = self.attributes_of(ext).expect("extension_urn found it");
-                if value.is_null() {
-                    continue;
-                }
-                let obj = value
-                    .as_object()
-                    .ok_or_else(|| invalid(format!("{ext} must be an object of attributes")))?;
-                let cleaned = validate_attributes(obj, defs, ext)?;
+                let members = match value {
+                    Value::Null => continue,
+                    Value::Object(members) => members,
+                    _ => return Err(invalid(format!("{ext} must be an object of attributes"))),
+                };
+                let cleaned = validate_attributes(members, defs, ext)?;
                 if !cleaned.is_empty() {
                     extensions_present.push(ext.to_string());
-                    out.insert(ext.to_string(), Value::Object(cleaned));
+                    extensions.insert(ext.to_string(), Value::Object(cleaned));
                 }
                 continue;
             }
-            core.insert(key.clone(), value.clone());
+            core.push((key, value));
         }
-        out.extend(validate_attributes(&core, &self.core, &self.core_urn)?);
-        let mut schemas = vec![Value::String(self.core_urn.clone())];
-        schemas.extend(extensions_present.into_iter().map(Value::String));
-        let mut ordered = Map::new();
-        ordered.insert("schemas".into(), Value::Array(schemas));
-        let (core_part, ext_part): (Vec<_>, Vec<_>) = out
-            .into_iter()
-            .partition(|(k, _)| self.extension_urn(k).is_none());
-        ordered.extend(core_part);
-        ordered.extend(ext_part);
+        let mut ordered = validate_attributes(core, &self.core, &self.core_urn)?;
         match ordered.get("userName") {
             Some(Value::String(s)) if !s.trim().is_empty() => {}
             _ => {
@@ -253,24 +269,32 @@ impl Schema {
                 ));
             }
         }
+        // `schemas` first, then the core attributes, then the extensions. No core key
+        // reads as an extension URN: a member named so (in any case) went to the
+        // extensions above, and a core key is the spelling of a member's name.
+        let mut schemas = vec![Value::String(self.core_urn.clone())];
+        schemas.extend(extensions_present.into_iter().map(Value::String));
+        ordered.shift_insert(0, "schemas".into(), Value::Array(schemas));
+        ordered.extend(extensions);
         Ok(Value::Object(ordered))
     }
 }
 
-/// Validates the attributes of one schema (core or one extension) for POST/PUT.
+/// Validates the attributes of one schema (core or one extension) for POST/PUT, moving
+/// each kept value into the result under the schema's spelling of its name.
 fn validate_attributes(
-    obj: &Map<String, Value>,
+    members: impl IntoIterator<Item = (String, Value)>,
     defs: &[AttrDef],
     urn: &str,
 ) -> Result<Map<String, Value>, PatchError> {
     let invalid = |msg: String| PatchError::bad_request(ScimType::InvalidValue, msg);
     let mut out = Map::new();
-    for (key, value) in obj {
+    for (key, value) in members {
         let def = defs
             .iter()
-            .find(|d| d.name.eq_ignore_ascii_case(key))
+            .find(|d| d.name.eq_ignore_ascii_case(&key))
             .ok_or_else(|| invalid(format!("`{key}` is not an attribute of {urn}")))?;
-        if def.mutability == Mutability::ReadOnly || is_unassigned(value) {
+        if def.mutability == Mutability::ReadOnly || is_unassigned(&value) {
             continue;
         }
         let checked =
@@ -321,16 +345,16 @@ fn strip_read_only(def: &AttrDef, value: Value) -> Value {
 
 fn strip_read_only_single(def: &AttrDef, value: Value) -> Value {
     match value {
-        Value::Object(obj) if def.ty == AttrType::Complex => Value::Object(
-            obj.into_iter()
-                .filter(|(k, v)| {
-                    !v.is_null()
-                        && def
-                            .sub(k)
-                            .is_some_and(|s| s.mutability != Mutability::ReadOnly)
-                })
-                .collect(),
-        ),
+        // In place: the members kept stay where they are, without hashing them again.
+        Value::Object(mut obj) if def.ty == AttrType::Complex => {
+            obj.retain(|k, v| {
+                !v.is_null()
+                    && def
+                        .sub(k)
+                        .is_some_and(|s| s.mutability != Mutability::ReadOnly)
+            });
+            Value::Object(obj)
+        }
         other => other,
     }
 }
@@ -352,14 +376,14 @@ mod tests {
     #[test]
     fn types_are_checked() {
         let strict = Leniency::strict();
-        assert!(check_value(&def("active"), &json!(true), &strict).is_ok());
-        assert!(check_value(&def("active"), &json!("False"), &strict).is_err());
-        assert!(check_value(&def("userName"), &json!(5), &strict).is_err());
-        assert!(check_value(&def("emails"), &json!({"value": "a"}), &strict).is_err());
+        assert!(check_value(&def("active"), json!(true), &strict).is_ok());
+        assert!(check_value(&def("active"), json!("False"), &strict).is_err());
+        assert!(check_value(&def("userName"), json!(5), &strict).is_err());
+        assert!(check_value(&def("emails"), json!({"value": "a"}), &strict).is_err());
         assert!(
             check_value(
                 &def("x509Certificates"),
-                &json!([{"value": "TUlJ"}]),
+                json!([{"value": "TUlJ"}]),
                 &strict
             )
             .is_ok()
@@ -367,21 +391,21 @@ mod tests {
         assert!(
             check_value(
                 &def("x509Certificates"),
-                &json!([{"value": "not base64!"}]),
+                json!([{"value": "not base64!"}]),
                 &strict
             )
             .is_err()
         );
         let meta = def("meta");
-        assert!(check_value(&meta, &json!({"created": "2024-01-02T03:04:05Z"}), &strict).is_ok());
-        assert!(check_value(&meta, &json!({"created": "yesterday"}), &strict).is_err());
+        assert!(check_value(&meta, json!({"created": "2024-01-02T03:04:05Z"}), &strict).is_ok());
+        assert!(check_value(&meta, json!({"created": "yesterday"}), &strict).is_err());
     }
 
     #[test]
     fn complex_keys_take_schema_spelling() {
         let checked = check_value(
             &def("name"),
-            &json!({"GIVENNAME": "Barbara"}),
+            json!({"GIVENNAME": "Barbara"}),
             &Leniency::strict(),
         );
         assert_eq!(checked, Ok(json!({"givenName": "Barbara"})));
@@ -394,9 +418,9 @@ mod tests {
             ..Leniency::strict()
         };
         assert_eq!(
-            check_value(&def("active"), &json!("False"), &lenient),
+            check_value(&def("active"), json!("False"), &lenient),
             Ok(json!(false))
         );
-        assert!(check_value(&def("active"), &json!("maybe"), &lenient).is_err());
+        assert!(check_value(&def("active"), json!("maybe"), &lenient).is_err());
     }
 }

@@ -11,7 +11,8 @@ mod error;
 mod request;
 mod user;
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
@@ -46,19 +47,43 @@ struct StoredUser {
     custom: CustomStore,
 }
 
-/// Users by id, and the counter for the next id.
+/// Users by id, their ids by `userName`, and the counter for the next id.
 #[derive(Debug, Default)]
 struct Store {
     users: BTreeMap<String, StoredUser>,
+    /// The id of the user holding each `userName`, under [`user::name_key`]. A user is
+    /// stored only while no other holds its name, so each key names one user.
+    by_name: HashMap<String, String>,
     next_id: u64,
 }
 
 impl Store {
+    /// Whether a user other than `except` holds `name` (compared as
+    /// [`user::same_user_name`] compares).
     fn user_name_taken(&self, name: &str, except: Option<&str>) -> bool {
-        self.users.iter().any(|(id, u)| {
-            Some(id.as_str()) != except
-                && user::user_name(&u.scim).is_some_and(|n| user::same_user_name(n, name))
-        })
+        self.by_name
+            .get(&user::name_key(name))
+            .is_some_and(|owner| Some(owner.as_str()) != except)
+    }
+
+    /// Stores `user` under `id` (new or replaced), keeping the name index current.
+    fn insert(&mut self, id: String, user: StoredUser) {
+        let old_key = self
+            .users
+            .get(&id)
+            .and_then(|old| user::user_name(&old.scim))
+            .map(user::name_key);
+        let new_key = user::user_name(&user.scim).map(user::name_key);
+        if old_key != new_key
+            && let Some(old_key) = old_key
+            && self.by_name.get(&old_key) == Some(&id)
+        {
+            self.by_name.remove(&old_key);
+        }
+        if let Some(new_key) = new_key {
+            self.by_name.insert(new_key, id.clone());
+        }
+        self.users.insert(id, user);
     }
 }
 
@@ -133,8 +158,8 @@ impl IdmSim {
         }
         match route {
             Route::Users if method == "GET" => self.search(request),
-            Route::Users => self.create(&json_body(request)?),
-            Route::User(id) if method == "PUT" => self.replace(id, &json_body(request)?),
+            Route::Users => self.create(json_body(request)?),
+            Route::User(id) if method == "PUT" => self.replace(id, json_body(request)?),
             Route::User(id) => self.patch(id, &json_body(request)?),
         }
     }
@@ -182,9 +207,10 @@ impl IdmSim {
     }
 
     /// `POST /user` (OD-21).
-    fn create(&self, body: &Map<String, Value>) -> Result<SimResponse, IdmError> {
-        let (profile_name, profile) = self.profile(body)?;
-        let (mut scim, custom) = self.prepare_user(profile, body)?;
+    fn create(&self, mut body: Map<String, Value>) -> Result<SimResponse, IdmError> {
+        let scim_given = body.remove("scimAttributes");
+        let (profile_name, profile) = self.profile(&body)?;
+        let (mut scim, custom) = self.prepare_user(profile, scim_given, &body)?;
         if !self.swallows_groups(profile) {
             user::assign_groups(&mut scim, &profile.group_assignment);
         }
@@ -203,14 +229,15 @@ impl IdmSim {
         }
         let stored = StoredUser { scim, custom };
         let body = self.response_object(&id, profile_name, profile, &stored);
-        store.users.insert(id, stored);
+        store.insert(id, stored);
         Ok(ok(201, body))
     }
 
     /// `PUT /user/{id}` (OD-22): every writable attribute replaced, groups kept.
-    fn replace(&self, id: &str, body: &Map<String, Value>) -> Result<SimResponse, IdmError> {
-        let (profile_name, profile) = self.profile(body)?;
-        let (mut scim, custom) = self.prepare_user(profile, body)?;
+    fn replace(&self, id: &str, mut body: Map<String, Value>) -> Result<SimResponse, IdmError> {
+        let scim_given = body.remove("scimAttributes");
+        let (profile_name, profile) = self.profile(&body)?;
+        let (mut scim, custom) = self.prepare_user(profile, scim_given, &body)?;
         let mut store = self.store();
         let Some(current) = store.users.get(id) else {
             return Err(not_found(id));
@@ -238,11 +265,14 @@ impl IdmSim {
         let operations = request::parse_operations(body)?;
         let mut store = self.store();
         let current = store.users.get(id).ok_or_else(|| not_found(id))?;
-        let mut scim = current.scim.clone();
+        // The engine copies the resource it applies an operation to: the stored one is
+        // copied here only if no operation did.
+        let mut scim = Cow::Borrowed(&current.scim);
         let mut custom = current.custom.clone();
         for op in &operations {
             self.apply_one(profile, op, &mut scim, &mut custom)?;
         }
+        let mut scim = scim.into_owned();
         user::finish(
             Some(&current.scim),
             &mut scim,
@@ -255,7 +285,7 @@ impl IdmSim {
         &self,
         profile: &ProfileConfig,
         op: &FabricOp,
-        scim: &mut Value,
+        scim: &mut Cow<'_, Value>,
         custom: &mut CustomStore,
     ) -> Result<(), IdmError> {
         match &op.target {
@@ -272,7 +302,7 @@ impl IdmSim {
                             format!("{}: {}", op.label(), user::scim_message(&e)),
                         )
                     })?;
-                *scim = applied.resource;
+                *scim = Cow::Owned(applied.resource);
             }
             Target::Custom(name) => {
                 let outcome = match (&op.op, &op.value) {
@@ -309,13 +339,16 @@ impl IdmSim {
         Ok((name, profile))
     }
 
-    /// Validates the POST/PUT attributes of a user (without id and groups).
+    /// Validates the POST/PUT attributes of a user (without id and groups):
+    /// `scim_given`, the body's `scimAttributes` (taken out of `body`, and moved into the
+    /// user), and the `customAttributes` of `body`.
     fn prepare_user(
         &self,
         profile: &ProfileConfig,
+        scim_given: Option<Value>,
         body: &Map<String, Value>,
     ) -> Result<(Value, CustomStore), IdmError> {
-        let scim_given = match body.get("scimAttributes") {
+        let scim_given = match scim_given {
             Some(Value::Object(object)) => object,
             Some(_) => return Err(IdmError::bad_request("scimAttributes must be an object")),
             None => return Err(IdmError::bad_request("scimAttributes is required")),
@@ -359,7 +392,7 @@ impl IdmSim {
         }
         let stored = StoredUser { scim, custom };
         let body = self.response_object(id, profile_name, profile, &stored);
-        store.users.insert(id.to_string(), stored);
+        store.insert(id.to_string(), stored);
         Ok(ok(200, body))
     }
 
@@ -370,12 +403,19 @@ impl IdmSim {
         profile: &ProfileConfig,
         stored: &StoredUser,
     ) -> Value {
-        json!({
-            "id": id,
-            "profile": profile_name,
-            "scimAttributes": user::render(&stored.scim, &self.schema),
-            "customAttributes": Value::Object(custom::report(profile, &stored.custom)),
-        })
+        // Built member by member: `json!` would copy each value through `to_value`.
+        let mut object = Map::new();
+        object.insert("id".into(), Value::String(id.to_string()));
+        object.insert("profile".into(), Value::String(profile_name.to_string()));
+        object.insert(
+            "scimAttributes".into(),
+            user::render(&stored.scim, &self.schema),
+        );
+        object.insert(
+            "customAttributes".into(),
+            Value::Object(custom::report(profile, &stored.custom)),
+        );
+        Value::Object(object)
     }
 }
 

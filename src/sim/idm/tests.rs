@@ -299,3 +299,49 @@ mod properties {
         }
     }
 }
+
+/// The store's userName index (OD-21's 409) follows renames, and its key equates
+/// exactly the names `same_user_name` does, non-ASCII ones included.
+#[test]
+fn od21_user_name_index_follows_renames() {
+    let names = [
+        "bjensen",
+        "BJensen",
+        "b\u{212a}",
+        "bk",
+        "BK",
+        "\u{3a3}\u{391}\u{3a3}",
+        "\u{3c3}\u{3b1}\u{3c2}",
+        "\u{3c3}\u{3b1}\u{3c3}",
+        "\u{130}",
+        "i\u{307}",
+        "i",
+        "stra\u{df}e",
+        "STRASSE",
+    ];
+    for a in names {
+        for b in names {
+            assert_eq!(
+                user::same_user_name(a, b),
+                user::name_key(a) == user::name_key(b),
+                "{a} / {b}"
+            );
+        }
+    }
+    let sim = sim();
+    let id = create_subscriber(&sim, "before");
+    let renamed = patch(
+        &sim,
+        &id,
+        json!([{"operation": "replace", "path": "scimAttributes:userName", "value": "After"}]),
+    );
+    assert_eq!(renamed.status, 200, "{:?}", renamed.json());
+    create_subscriber(&sim, "BEFORE");
+    let taken = send(
+        &sim,
+        "POST",
+        USERS,
+        &json!({"profile": "Subscriber", "scimAttributes": {"userName": "after"}}),
+    );
+    error_message(&taken, 409);
+}

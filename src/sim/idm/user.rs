@@ -20,9 +20,10 @@ const NAME_PARTS: [&str; 5] = [
 const TARGET_MANAGED: [&str; 3] = ["id", "schemas", "meta"];
 
 /// Validates a POST/PUT `scimAttributes` object as a strict SCIM server would and
-/// returns the resource to store (without `id`; `schemas` computed from the keys).
-pub fn prepare(given: &Map<String, Value>, schema: &Schema) -> Result<Value, IdmError> {
-    match get_ci(given, "userName") {
+/// returns the resource to store (without `id`; `schemas` computed from the keys), made
+/// of the given values (moved, not copied).
+pub fn prepare(given: Map<String, Value>, schema: &Schema) -> Result<Value, IdmError> {
+    match get_ci(&given, "userName") {
         Some(Value::String(name)) if !name.trim().is_empty() => {}
         Some(Value::String(_)) => {
             return Err(IdmError::bad_request(
@@ -37,11 +38,8 @@ pub fn prepare(given: &Map<String, Value>, schema: &Schema) -> Result<Value, Idm
         None => return Err(IdmError::bad_request("scimAttributes.userName is required")),
     }
     // The Fabric layer builds `schemas` itself: the client sends attributes only.
-    let mut resource: Map<String, Value> = given
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut resource = given;
+    resource.retain(|k, _| !k.eq_ignore_ascii_case("schemas"));
     let mut schemas = vec![Value::String(schema.core_urn.clone())];
     for (urn, _) in &schema.extensions {
         if resource.keys().any(|k| k.eq_ignore_ascii_case(urn)) {
@@ -50,7 +48,7 @@ pub fn prepare(given: &Map<String, Value>, schema: &Schema) -> Result<Value, Idm
     }
     resource.insert("schemas".to_string(), Value::Array(schemas));
     schema
-        .validate_resource(&Value::Object(resource))
+        .validate_resource(Value::Object(resource))
         .map_err(|e| {
             IdmError::new(
                 client_status(e.status),
@@ -96,6 +94,12 @@ pub fn user_name(resource: &Value) -> Option<&str> {
         .as_object()
         .and_then(|o| get_ci(o, "userName"))
         .and_then(Value::as_str)
+}
+
+/// The key two colliding userNames share: [`same_user_name`] holds exactly when the
+/// keys are equal (for ASCII names, as for others, it compares them lower-cased).
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
 }
 
 /// Do two userNames collide? (uniqueness `server`, caseExact false).

@@ -1,6 +1,7 @@
 //! The SCIM simulation's in-memory store: users per tenant, bounded so memory stays
 //! constant however many runs a simulation serves.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -112,11 +113,11 @@ impl Tenant {
             .users
             .get(id)
             .and_then(|user| user_name(&user.resource))
+            // One lookup: the entry is removed only while it names this user.
+            && let Entry::Occupied(entry) = self.by_name.entry(name_key(name))
+            && entry.get() == id
         {
-            let key = name_key(name);
-            if self.by_name.get(&key).is_some_and(|owner| owner == id) {
-                self.by_name.remove(&key);
-            }
+            entry.remove();
         }
     }
 }

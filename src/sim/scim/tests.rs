@@ -765,3 +765,73 @@ fn a_renewed_meta_is_the_meta_built_afresh() {
         user_meta("c", "m", "l", 2).to_string()
     );
 }
+
+#[test]
+fn a_meta_renewed_in_place_is_the_renewed_meta() {
+    let location = "http://h/v2/Users/u1";
+    let old = json!({"id": "u1", "userName": "a", "meta": user_meta("c", "x", location, 3)});
+    let expected = |resource: &Value| {
+        let mut resource = resource.as_object().expect("object").clone();
+        resource.insert("meta".into(), renewed_meta(&old, "m", 4));
+        Value::Object(resource).to_string()
+    };
+    // The meta held unchanged (a PATCH), changed (a PUT of an odd one), or absent.
+    for resource in [
+        old.clone(),
+        json!({"meta": {"created": "other"}, "id": "u1"}),
+        json!({"id": "u1", "meta": user_meta("c", "x", location, 2)}),
+        json!({"id": "u1"}),
+    ] {
+        let mut object = resource.as_object().expect("object").clone();
+        renew_meta(&mut object, &old, "m", 4);
+        assert_eq!(Value::Object(object).to_string(), expected(&resource));
+    }
+}
+
+#[test]
+fn assemble_orders_schemas_id_attributes_meta() {
+    let attributes = json!({
+        "META": {"version": "x"},
+        "userName": "a",
+        "Schemas": ["urn:x"],
+        ENTERPRISE_URN: {"employeeNumber": "1"},
+        "ID": "client",
+        "nickName": "n",
+    });
+    assert_eq!(
+        assemble("u1", attributes, json!({"m": 1})).to_string(),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:x", ENTERPRISE_URN],
+            "id": "u1",
+            "userName": "a",
+            ENTERPRISE_URN: {"employeeNumber": "1"},
+            "nickName": "n",
+            "meta": {"m": 1},
+        })
+        .to_string()
+    );
+}
+
+#[test]
+fn split_once_byte_splits_as_split_once() {
+    for text in [
+        "",
+        "/",
+        "a/b",
+        "/a",
+        "a/",
+        "a/b/c",
+        "ténant/x",
+        "é",
+        "Bearer  t",
+        " ",
+    ] {
+        for byte in [b'/', b' '] {
+            assert_eq!(
+                split_once_byte(text, byte),
+                text.split_once(char::from(byte)),
+                "{text:?}"
+            );
+        }
+    }
+}
