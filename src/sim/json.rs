@@ -10,6 +10,7 @@ use serde_json::Value;
 /// and `\`; `0` for a byte written as it is (everything else, `/` and DEL included).
 static ESCAPE: [u8; 256] = escape_table();
 
+/// [`ESCAPE`], built at compile time.
 const fn escape_table() -> [u8; 256] {
     let mut table = [0u8; 256];
     let mut byte = 0;
@@ -35,6 +36,8 @@ pub fn to_vec(value: &Value) -> Vec<u8> {
     out
 }
 
+/// Appends `value` to `out`, recursing as serde_json's writer does (answers hold
+/// values of bodies serde_json parsed, 128 levels deep at most, in a few levels more).
 fn write_value(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
