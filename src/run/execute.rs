@@ -658,20 +658,23 @@ where
     // and its target are built when it starts, not all up front, so memory grows with
     // the reports, not with every pending case's state.
     let total = work.len();
+    let queue = Arc::new(Queue::of(&work));
     let work = Arc::new(work);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let run = Arc::new(run);
     let (done, mut reports) = tokio::sync::mpsc::unbounded_channel();
     // Dropping the lanes (this future dropped) aborts them, and each lane's running case.
     let mut lanes = tokio::task::JoinSet::new();
-    for _ in 0..jobs.clamp(1, total.max(1)) {
-        let (work, next, run, done) = (work.clone(), next.clone(), run.clone(), done.clone());
+    let lane_count = jobs.clamp(1, total.max(1));
+    // One more lane for the cases a simulation answers late: they wait rather than
+    // compute, and would otherwise leave a core idle for as long as they wait. Faults
+    // run only against the simulations, so a real server never sees more than `jobs`.
+    let late_lane = !queue.late.is_empty();
+    for lane in 0..lane_count + usize::from(late_lane) {
+        let late_only = lane == lane_count;
+        let (work, queue, run, done) = (work.clone(), queue.clone(), run.clone(), done.clone());
         lanes.spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((lc, target)) = work.get(i) else {
-                    return;
-                };
+            while let Some(i) = queue.take(late_only) {
+                let (lc, target) = &work[i];
                 let mut one = tokio::task::JoinSet::new();
                 one.spawn(run(lc.clone(), target.clone()));
                 let report = match one.join_next().await {
@@ -692,6 +695,48 @@ where
         out[i] = Some(report);
     }
     out.into_iter().flatten().collect()
+}
+
+/// The cases of a run in the order lanes take them: those a simulation answers late
+/// (a `latency=` fault) apart from the rest, each list with its own cursor.
+struct Queue {
+    late: Vec<usize>,
+    rest: Vec<usize>,
+    next_late: std::sync::atomic::AtomicUsize,
+    next_rest: std::sync::atomic::AtomicUsize,
+}
+
+impl Queue {
+    fn of(work: &[(Arc<LoadedCase>, Target)]) -> Queue {
+        let answered_late = |(lc, target): &(Arc<LoadedCase>, Target)| {
+            target.builtin
+                && lc
+                    .case
+                    .fault
+                    .as_deref()
+                    .is_some_and(|f| f.contains("latency="))
+        };
+        let (late, rest) = (0..work.len()).partition(|&i| answered_late(&work[i]));
+        Queue {
+            late,
+            rest,
+            next_late: Default::default(),
+            next_rest: Default::default(),
+        }
+    }
+
+    /// The next case for a lane: the late lane takes only late ones; the others take
+    /// the rest, then whatever late ones are still waiting.
+    fn take(&self, late_only: bool) -> Option<usize> {
+        let from = |list: &[usize], next: &std::sync::atomic::AtomicUsize| {
+            list.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                .copied()
+        };
+        if !late_only && let Some(i) = from(&self.rest, &self.next_rest) {
+            return Some(i);
+        }
+        from(&self.late, &self.next_late)
+    }
 }
 
 /// The report of a case whose run panicked: an `error` naming the panic.
@@ -750,6 +795,39 @@ mod tests {
             capabilities: Default::default(),
             fixtures: Default::default(),
         }
+    }
+
+    #[test]
+    fn late_cases_have_a_lane_of_their_own_and_every_case_is_taken_once() {
+        let text = format!(
+            "{TWO_CASES}- id: slow\n  title: t\n  level: MUST\n  api: scim\n  fault: \"PATCH latency=50ms\"\n  steps: [{{request: {{method: GET, path: /Users}}}}]\n"
+        );
+        let cases =
+            crate::case::parse_file(std::path::Path::new("t.yaml"), &text).expect("cases parse");
+        let builtin = Target {
+            builtin: true,
+            ..target()
+        };
+        let mut work: Vec<_> = cases
+            .iter()
+            .map(|lc| (Arc::new(lc.clone()), builtin.clone()))
+            .collect();
+        // Against a real server a fault case is skipped: it is not late there.
+        work.push((Arc::new(cases[2].clone()), target()));
+        let queue = Queue::of(&work);
+        assert_eq!(queue.late, [2]);
+        assert_eq!(
+            queue.take(true),
+            Some(2),
+            "the late lane takes the late case"
+        );
+        assert_eq!(queue.take(true), None, "and only late ones");
+        let rest: Vec<_> = std::iter::from_fn(|| queue.take(false)).collect();
+        assert_eq!(rest, [0, 1, 3]);
+        // With no late lane left to take it, a main lane takes a late case last.
+        let queue = Queue::of(&work);
+        let all: Vec<_> = std::iter::from_fn(|| queue.take(false)).collect();
+        assert_eq!(all, [0, 1, 3, 2]);
     }
 
     #[tokio::test]
