@@ -114,12 +114,17 @@ pub fn is_secret_header(name: &str) -> bool {
 /// A copy of `req` with secret header values masked (for output, reports and repros).
 pub fn masked(req: &HttpRequest) -> HttpRequest {
     let mut out = req.clone();
-    for (k, v) in &mut out.headers {
+    mask_in_place(&mut out);
+    out
+}
+
+/// Masks `req`'s secret header values where it is.
+pub fn mask_in_place(req: &mut HttpRequest) {
+    for (k, v) in &mut req.headers {
         if is_secret_header(k) {
             *v = mask_value(v);
         }
     }
-    out
 }
 
 fn mask_value(v: &str) -> String {

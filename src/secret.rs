@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
-use crate::exchange::{HttpRequest, HttpResponse, masked};
+use crate::exchange::{HttpRequest, HttpResponse, mask_in_place};
 use crate::util::{url_encode, xml_escape};
 
 /// What a secret is replaced with.
@@ -138,21 +138,21 @@ impl Secrets {
         }
     }
 
-    /// A copy of `req` fit to record: credential headers masked by name, every secret
-    /// masked in the URL, header values and body.
-    pub fn redact_request(&self, req: &HttpRequest) -> HttpRequest {
-        let mut out = masked(req);
+    /// `req` made fit to record: credential headers masked by name, every secret masked
+    /// in the URL, header values and body.
+    pub fn redact_request(&self, mut req: HttpRequest) -> HttpRequest {
+        mask_in_place(&mut req);
         if self.is_empty() {
-            return out;
+            return req;
         }
-        out.url = self.redact(&out.url);
-        for (_, v) in &mut out.headers {
+        req.url = self.redact(&req.url);
+        for (_, v) in &mut req.headers {
             *v = self.redact(v);
         }
-        if let Some(body) = &mut out.body {
+        if let Some(body) = &mut req.body {
             *body = self.redact(body);
         }
-        out
+        req
     }
 
     /// Masks a response in place (a server may echo a credential back).
@@ -265,7 +265,7 @@ mod tests {
             ],
             body: Some("{\"k\":\"canary-1234\"}".into()),
         };
-        let r = s.redact_request(&req);
+        let r = s.redact_request(req.clone());
         assert_eq!(r.url, "http://h/x?k=***");
         assert_eq!(r.headers[0].1, "Bearer ***");
         assert_eq!(r.headers[1].1, "***");

@@ -111,6 +111,18 @@ pub fn render(text: &str, vars: &Vars) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether any string (key or value) of a JSON value holds a `{{`.
+pub fn holds_template(value: &Value) -> bool {
+    match value {
+        Value::String(s) => has_template(s),
+        Value::Array(items) => items.iter().any(holds_template),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| has_template(k) || holds_template(v)),
+        _ => false,
+    }
+}
+
 /// Renders every string (keys and values) of a JSON value.
 pub fn render_value(value: &Value, vars: &Vars) -> Result<Value, String> {
     // A clone copies maps without hashing their keys again; most strings hold no
@@ -161,6 +173,19 @@ fn find_pair(text: &str, byte: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_is_found_in_keys_values_and_nested_items() {
+        let plain = serde_json::json!({"a": ["x", {"b": 1}], "c": "{ not one }"});
+        assert!(!holds_template(&plain));
+        for held in [
+            serde_json::json!({"a": ["x", "{{ v }}"]}),
+            serde_json::json!({"{{ k }}": 1}),
+            serde_json::json!({"a": {"b": "id-{{v}}"}}),
+        ] {
+            assert!(holds_template(&held), "{held}");
+        }
+    }
 
     fn vars() -> Vars {
         Vars::from([

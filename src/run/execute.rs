@@ -380,7 +380,6 @@ impl CaseRun<'_> {
                 return sr;
             }
         };
-        sr.request = secrets.redact_request(&req);
         // A cleanup that fails leaves a user behind: it is worth a few tries.
         let backoff: &[Duration] = if at.phase == Phase::Cleanup {
             &CLEANUP_BACKOFF
@@ -388,6 +387,8 @@ impl CaseRun<'_> {
             &[]
         };
         let sent = ctx.client.send_noted(&req, backoff, &mut sr.notes).await;
+        // Recorded once sent: the request itself becomes the record, without a copy.
+        sr.request = secrets.redact_request(req);
         sr.notes = sr.notes.iter().map(|n| secrets.redact(n)).collect();
         let mut resp = match sent {
             Ok(r) => r,
@@ -546,6 +547,13 @@ pub fn build_request(
     let missing = |name: String| format!("variable `{name}` has no value");
     let path = template::render(&r.path.value, vars).map_err(missing)?;
     let body = match (&r.body, &r.raw) {
+        // Nothing to render or merge in (most PATCH bodies): written out as it is.
+        (Some(b), _)
+            if target.fixtures.extra_create_fields.is_empty()
+                && !template::holds_template(&b.value) =>
+        {
+            Some(serde_json::to_string(&b.value).map_err(|e| e.to_string())?)
+        }
         (Some(b), _) => {
             let mut value = template::render_value(&b.value, vars).map_err(missing)?;
             target

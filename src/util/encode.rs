@@ -96,29 +96,36 @@ pub fn is_serialized_http_url(url: &str) -> bool {
 
 /// A lower-case DNS name of plain labels, or a dotted quad as an IPv4 parser writes it.
 fn is_plain_host(host: &str) -> bool {
-    let labels = || host.split('.');
-    let plain_label = |l: &str| {
-        !l.is_empty()
-            && !l.starts_with("xn--")
-            && l.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    if !labels().all(plain_label) {
-        return false;
+    // One pass, label by label: this runs for every request a run sends.
+    let mut labels = 0;
+    let mut last_starts_with_digit = false;
+    let mut quad_so_far = true;
+    for label in host.as_bytes().split(|&b| b == b'.') {
+        let plain = !label.is_empty()
+            && !label.starts_with(b"xn--")
+            && label
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !plain {
+            return false;
+        }
+        labels += 1;
+        last_starts_with_digit = label[0].is_ascii_digit();
+        quad_so_far = quad_so_far && is_quad_part(label);
     }
     // A name whose last label starts with a digit is read as an IPv4 address, which
     // is written back as four decimal parts.
-    let last = labels().next_back().unwrap_or_default();
-    if !last.starts_with(|c: char| c.is_ascii_digit()) {
-        return true;
-    }
-    labels().count() == 4
-        && labels().all(|l| {
-            l.bytes().all(|b| b.is_ascii_digit())
-                && (l.len() == 1 || !l.starts_with('0'))
-                && l.len() <= 3
-                && l.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
+    !last_starts_with_digit || (labels == 4 && quad_so_far)
+}
+
+/// One part of a dotted quad as written back: 0 to 255, no leading zero.
+fn is_quad_part(label: &[u8]) -> bool {
+    let digits = label.iter().all(u8::is_ascii_digit);
+    let value = label.iter().fold(0u32, |n, &b| {
+        n.saturating_mul(10)
+            .saturating_add(u32::from(b.wrapping_sub(b'0')))
+    });
+    digits && label.len() <= 3 && (label.len() == 1 || label[0] != b'0') && value <= 255
 }
 
 /// A path of non-empty segments, none `.` or `..`, of characters no URL parser escapes.
@@ -191,6 +198,13 @@ mod tests {
             "http://127.000.0.1/x",
             "http://1.2.3/x",
             "http://999.1.1.1/x",
+            "http://256.1.1.1/x",
+            "http://255.1.1.1/x",
+            "http://1.2.3.4.5/x",
+            "http://99999999999999999999.1.1.1/x",
+            "http://a.1/x",
+            "http://1a.example/x",
+            "http://-.example/x",
             "http://Example.com/x",
             "HTTP://example.com/x",
             "http://example.com",
