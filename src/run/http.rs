@@ -332,7 +332,7 @@ impl HttpClient {
         let json = if body.is_empty() {
             None
         } else {
-            serde_json::from_slice(&body).ok()
+            crate::util::parse_json(&body).ok()
         };
         Ok(HttpResponse {
             status,

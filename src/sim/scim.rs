@@ -879,7 +879,7 @@ fn json_body(request: &SimRequest) -> Result<Value, SimResponse> {
             ),
         ));
     }
-    serde_json::from_slice(&request.body).map_err(|error| {
+    crate::util::parse_json(&request.body).map_err(|error| {
         scim_error(
             400,
             Some(ScimType::InvalidSyntax),

@@ -469,7 +469,7 @@ fn json_body(request: &SimRequest) -> Result<Map<String, Value>, IdmError> {
             "unsupported media type `{media_type}`; expected application/json"
         )));
     }
-    match serde_json::from_slice::<Value>(&request.body) {
+    match crate::util::parse_json(&request.body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(IdmError::bad_request(
             "the request body must be a JSON object",
