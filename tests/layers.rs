@@ -126,15 +126,26 @@ fn back_edges(src: &Path) -> Vec<String> {
     problems
 }
 
-#[test]
-fn every_import_points_down_the_layers() {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
-    let problems = back_edges(&src);
+/// The crate's `src` folder.
+fn source_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Fails listing `problems`, counted and named as `what`, unless there are none.
+fn assert_none(problems: Vec<String>, what: &str) {
     assert!(
         problems.is_empty(),
-        "{} import(s) against the layer order:\n{}",
+        "{} {what}:\n{}",
         problems.len(),
         problems.join("\n")
+    );
+}
+
+#[test]
+fn every_import_points_down_the_layers() {
+    assert_none(
+        back_edges(&source_dir()),
+        "import(s) against the layer order",
     );
 }
 
@@ -205,14 +216,7 @@ fn unexplained_pub_mods(src: &Path) -> Vec<String> {
 
 #[test]
 fn submodules_are_private_unless_a_comment_says_why() {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
-    let problems = unexplained_pub_mods(&src);
-    assert!(
-        problems.is_empty(),
-        "{} public submodule(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(unexplained_pub_mods(&source_dir()), "public submodule(s)");
 }
 
 #[test]
@@ -306,14 +310,7 @@ fn unexplained_long_fns(src: &Path) -> Vec<String> {
 
 #[test]
 fn long_functions_say_why() {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
-    let problems = unexplained_long_fns(&src);
-    assert!(
-        problems.is_empty(),
-        "{} long function(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(unexplained_long_fns(&source_dir()), "long function(s)");
 }
 
 #[test]
