@@ -547,18 +547,19 @@ pub fn build_request(
     let missing = |name: String| format!("variable `{name}` has no value");
     let path = template::render(&r.path.value, vars).map_err(missing)?;
     let body = match (&r.body, &r.raw) {
-        // Nothing to render or merge in (most PATCH bodies): written out as it is.
-        (Some(b), _)
-            if target.fixtures.extra_create_fields.is_empty()
-                && !template::holds_template(&b.value) =>
-        {
-            Some(serde_json::to_string(&b.value).map_err(|e| e.to_string())?)
-        }
         (Some(b), _) => {
-            let mut value = template::render_value(&b.value, vars).map_err(missing)?;
-            target
-                .fixtures
-                .apply(target.api, &r.method.value, &path, &mut value);
+            // Nothing to render or merge in (most PATCH bodies): written out as it is.
+            let value = if target.fixtures.extra_create_fields.is_empty()
+                && !template::holds_template(&b.value)
+            {
+                std::borrow::Cow::Borrowed(&b.value)
+            } else {
+                let mut value = template::render_value(&b.value, vars).map_err(missing)?;
+                target
+                    .fixtures
+                    .apply(target.api, &r.method.value, &path, &mut value);
+                std::borrow::Cow::Owned(value)
+            };
             Some(serde_json::to_string(&value).map_err(|e| e.to_string())?)
         }
         (None, Some(raw)) => Some(template::render(&raw.value, vars).map_err(missing)?),
@@ -718,11 +719,9 @@ impl Queue {
     fn of(work: &[(Arc<LoadedCase>, Target)]) -> Queue {
         let answered_late = |(lc, target): &(Arc<LoadedCase>, Target)| {
             target.builtin
-                && lc
-                    .case
-                    .fault
-                    .as_deref()
-                    .is_some_and(|f| f.contains("latency="))
+                && lc.case.fault.as_deref().is_some_and(|spec| {
+                    crate::sim::FaultPlan::parse(spec).is_ok_and(|plan| plan.delays())
+                })
         };
         let (late, rest) = (0..work.len()).partition(|&i| answered_late(&work[i]));
         Queue {

@@ -71,6 +71,11 @@ impl FaultPlan {
         self.rules.is_empty()
     }
 
+    /// Whether some rule delays its answers (`latency=` above zero).
+    pub fn delays(&self) -> bool {
+        self.rules.iter().any(|rule| rule.latency_ms > 0)
+    }
+
     /// The first rule matching `method` and `path`, with its index.
     pub fn select(&self, method: &str, path: &str) -> Option<(usize, &FaultRule)> {
         self.rules
@@ -397,6 +402,15 @@ fn glob_segment(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_delays_only_with_a_latency_above_zero() {
+        let delays = |spec: &str| FaultPlan::parse(spec).expect("parses").delays();
+        assert!(delays("PATCH latency=50ms"));
+        assert!(delays("GET status=503; PATCH /Users/* latency=1s"));
+        assert!(!delays("GET /no-such-route latency=0ms"));
+        assert!(!delays("PATCH status=500"));
+    }
 
     #[test]
     fn parses_method_route_and_faults() {
