@@ -19,8 +19,8 @@ use crate::api::Profile;
 use crate::patch::schema::{ENTERPRISE_URN, USER_URN};
 use crate::patch::value::get_ci;
 use crate::patch::{
-    Filter, Leniency, Mutability, Projection, Schema, ScimType, apply, filter::parse_filter,
-    parse_patch_request, project, project_view,
+    Filter, Leniency, Mutability, Projection, Schema, ScimType, apply_in_place,
+    filter::parse_filter, parse_patch_request, project, project_view,
 };
 
 use crate::util::encode_segment;
@@ -333,21 +333,74 @@ impl ScimSim {
         })
     }
 
+    /// PATCH: the user is changed where it is stored, with the store locked (applying
+    /// takes less than copying the user out and back did), in the order and with the
+    /// answers of [`Self::update`]: user, If-Match, request, operations, userName.
     fn patch(&self, ctx: &Ctx, id: &str) -> Answer {
         // Parsed before the store is locked (the lock is what concurrent clients wait
         // for); an error is still answered after the user and If-Match checks.
         let operations = json_body(ctx.request).and_then(|body| {
             parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))
         });
-        self.update(ctx, id, |old| {
-            let operations = operations.as_ref().map_err(Clone::clone)?;
-            let applied = apply(&old.resource, operations, &self.schema, &self.leniency)
+        let projection = projection(ctx.request)?;
+        let mut store = self.lock();
+        let users = store
+            .tenant_mut(ctx.tenant)
+            .ok_or_else(|| user_not_found(id))?;
+        let old_name = {
+            let stored = users.get(id).ok_or_else(|| user_not_found(id))?;
+            self.check_if_match(ctx.request, stored)?;
+            user_name(&stored.resource).map(str::to_owned)
+        };
+        let operations = operations?;
+        let (patched, name) = {
+            let stored = users.get_mut(id).ok_or_else(|| user_not_found(id))?;
+            // The stored user itself, copied only while an answer still holds it: the
+            // engine puts back whatever a failed PATCH changed (P-13).
+            let resource = Arc::make_mut(&mut stored.resource);
+            let patched = apply_in_place(resource, &operations, &self.schema, &self.leniency)
                 .map_err(|error| patch_error(&error))?;
-            Ok(applied.changed.then_some(applied.resource))
-        })
+            if !patched.changed {
+                // A-08/E-05: a no-op keeps version and lastModified.
+                return Ok(self.user_response(200, stored, &projection));
+            }
+            let Some(name) = user_name(resource).map(str::to_owned) else {
+                patched.revert(resource);
+                return Err(scim_error(
+                    400,
+                    Some(ScimType::Mutability),
+                    "userName is required and cannot be removed",
+                ));
+            };
+            (patched, name)
+        };
+        if users.owner_of(&name).is_some_and(|owner| owner != id) {
+            if let Some(stored) = users.get_mut(id) {
+                patched.revert(Arc::make_mut(&mut stored.resource));
+            }
+            return Err(taken(&name));
+        }
+        let now_ms = store.tick();
+        let Some(users) = store.tenant_mut(ctx.tenant) else {
+            return Err(user_not_found(id));
+        };
+        let Some(stored) = users.get_mut(id) else {
+            return Err(user_not_found(id));
+        };
+        // The server owns `id` and `meta`, whatever the request did to them.
+        stored.version += 1;
+        let resource = Arc::make_mut(&mut stored.resource);
+        if let Some(object) = resource.as_object_mut() {
+            object.insert("id".into(), json!(id));
+        }
+        renew_meta_in_place(resource, &rfc3339_millis(now_ms), stored.version);
+        let response = self.user_response(200, stored, &projection);
+        users.renamed(id, old_name.as_deref(), &name);
+        Ok(response)
     }
 
-    /// The one way a stored user changes (PUT and PATCH): find it, check `If-Match`, let
+    /// How PUT changes a stored user (PATCH changes it where it is stored): find it,
+    /// check `If-Match`, let
     /// `change` make the new resource from the old one (`None`: nothing changed), check
     /// its userName is still its own, set the server's `id` and `meta`, store it and
     /// answer 200 with the projection (P-15/P-16/Q-05 under every profile).
@@ -800,17 +853,38 @@ fn renew_meta(object: &mut Map<String, Value>, old: &Value, last_modified: &str,
         && is_store_meta(old_meta)
         && meta.iter().eq(old_meta.iter())
     {
-        // As `is_store_meta` orders them: lastModified third, version fifth.
-        let mut values = meta.values_mut();
-        if let Some(value) = values.nth(2) {
-            *value = Value::String(last_modified.to_string());
-        }
-        if let Some(value) = values.nth(1) {
-            *value = Value::String(etag(version));
-        }
+        stamp_meta(meta, last_modified, version);
         return;
     }
     object.insert("meta".into(), renewed_meta(old, last_modified, version));
+}
+
+/// [`renew_meta`] of a resource changed where it is stored: its `meta` is still the old
+/// one (`meta` is readOnly), so that is what the new one is made from.
+fn renew_meta_in_place(resource: &mut Value, last_modified: &str, version: u64) {
+    if let Some(Value::Object(meta)) = resource.get_mut("meta")
+        && is_store_meta(meta)
+    {
+        stamp_meta(meta, last_modified, version);
+        return;
+    }
+    // Not as the store writes it (it always is): made afresh from a copy.
+    let old = resource.clone();
+    if let Some(object) = resource.as_object_mut() {
+        object.insert("meta".into(), renewed_meta(&old, last_modified, version));
+    }
+}
+
+/// Sets the two values of a `meta` as the store writes it that a new version changes.
+fn stamp_meta(meta: &mut Map<String, Value>, last_modified: &str, version: u64) {
+    // As `is_store_meta` orders them: lastModified third, version fifth.
+    let mut values = meta.values_mut();
+    if let Some(value) = values.nth(2) {
+        *value = Value::String(last_modified.to_string());
+    }
+    if let Some(value) = values.nth(1) {
+        *value = Value::String(etag(version));
+    }
 }
 
 /// A stored resource from validated attributes: `schemas` and `id` first, `meta` last;

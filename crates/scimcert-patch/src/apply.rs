@@ -28,37 +28,242 @@ pub fn apply(
     schema: &Schema,
     leniency: &Leniency,
 ) -> Result<Applied, PatchError> {
-    let Some(original) = resource.as_object() else {
+    let mut work = resource.clone();
+    let patched = apply_in_place(&mut work, ops, schema, leniency)?;
+    Ok(Applied {
+        resource: work,
+        changed: patched.changed,
+    })
+}
+
+/// A PATCH [`apply_in_place`] made, and what it takes to undo it.
+#[derive(Debug)]
+#[must_use = "a patch is undone only through `revert`"]
+pub struct Patched {
+    /// Whether anything changed; when not, the resource is exactly as it was.
+    pub changed: bool,
+    /// Per operation, what it found in the members it touched, oldest first.
+    undo: Vec<work::Saved>,
+}
+
+impl Patched {
+    /// Puts `resource` back as it was before the PATCH, member order included: for a
+    /// caller whose own checks refuse what the operations made (a userName taken).
+    pub fn revert(self, resource: &mut Value) {
+        if let Some(root) = resource.as_object_mut() {
+            work::unwind(root, self.undo);
+        }
+    }
+}
+
+/// Applies `ops` in order to `resource` itself (P-13 as [`apply`], without copying the
+/// resource): each operation first keeps a copy of the top-level members it touches,
+/// and a failure, or a PATCH that changed nothing, puts those back, so on `Err` and on
+/// `changed: false` the resource is exactly as it was, member order included.
+pub fn apply_in_place(
+    resource: &mut Value,
+    ops: &[Operation],
+    schema: &Schema,
+    leniency: &Leniency,
+) -> Result<Patched, PatchError> {
+    let Some(root) = resource.as_object_mut() else {
         return Err(PatchError::bad_request(
             ScimType::InvalidSyntax,
             "the resource to patch is not a JSON object",
         ));
     };
-    // P-13: every operation works on this copy; the caller's resource is never touched.
-    let mut work = original.clone();
-    let root = &mut work;
     let engine = Engine { schema, leniency };
+    let mut undo = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        // Named only when it failed: most operations succeed.
-        let context = |e| in_context(e, &op.label(index));
-        // The state before the first operation is the caller's resource: only later
-        // operations need a copy of theirs.
-        let copied;
-        let before = if index == 0 {
-            original
-        } else {
-            copied = root.clone();
-            &copied
-        };
-        engine.apply_op(root, op).map_err(context)?;
-        engine.check_invariants(before, root).map_err(context)?;
-        engine.sync_extensions(before, root);
+        let mut work = work::Work::new(root);
+        let result = engine
+            .apply_op(&mut work, op)
+            .and_then(|()| engine.check_invariants(&work));
+        if let Err(error) = result {
+            undo.push(work.into_saved());
+            work::unwind(root, undo);
+            // Named only when it failed: most operations succeed.
+            return Err(in_context(error, &op.label(index)));
+        }
+        engine.sync_extensions(&mut work);
+        undo.push(work.into_saved());
     }
-    let changed = !same_map(&work, original);
-    Ok(Applied {
-        resource: Value::Object(work),
-        changed,
-    })
+    let changed = work::changed(root, &undo);
+    if !changed {
+        // Back to the stored order too: a no-op keeps the resource as it was.
+        work::unwind(root, std::mem::take(&mut undo));
+    }
+    Ok(Patched { changed, undo })
+}
+
+/// The resource under patch, seen by one operation: every top-level member it changes
+/// goes through [`work::Work`], which keeps a copy of the members of that name (in any
+/// case) first. The map itself is private to the module, so no path can change the
+/// resource without that copy being made.
+mod work {
+    use serde_json::{Map, Value};
+
+    use super::{find_key, get_ci, same_value};
+
+    /// The members of one name (compared ignoring ASCII case) as an operation found
+    /// them, with their positions.
+    #[derive(Debug)]
+    struct Group {
+        name: String,
+        members: Vec<(usize, String, Value)>,
+    }
+
+    /// What one operation found in the members it touched.
+    #[derive(Debug, Default)]
+    pub(super) struct Saved(Vec<Group>);
+
+    impl Saved {
+        fn group(&self, name: &str) -> Option<&Group> {
+            self.0.iter().find(|g| g.name.eq_ignore_ascii_case(name))
+        }
+    }
+
+    /// The resource, changed only through methods that save what they touch.
+    pub(super) struct Work<'m> {
+        root: &'m mut Map<String, Value>,
+        saved: Saved,
+    }
+
+    impl<'m> Work<'m> {
+        /// One operation's view of `root`.
+        pub(super) fn new(root: &'m mut Map<String, Value>) -> Self {
+            Work {
+                root,
+                saved: Saved::default(),
+            }
+        }
+
+        /// The resource as it is now.
+        pub(super) fn now(&self) -> &Map<String, Value> {
+            self.root
+        }
+
+        /// The top-level member `name` as it was before this operation.
+        pub(super) fn before(&self, name: &str) -> Option<&Value> {
+            match self.saved.group(name) {
+                Some(group) => group.members.first().map(|(_, _, value)| value),
+                None => get_ci(self.root, name),
+            }
+        }
+
+        /// Whether this operation touched the top-level member `name`.
+        pub(super) fn touched(&self, name: &str) -> bool {
+            self.saved.group(name).is_some()
+        }
+
+        /// Keeps a copy of the members named `name`, once per name.
+        fn save(&mut self, name: &str) {
+            if self.touched(name) {
+                return;
+            }
+            let members = self
+                .root
+                .iter()
+                .enumerate()
+                .filter(|(_, (key, _))| key.eq_ignore_ascii_case(name))
+                .map(|(index, (key, value))| (index, key.clone(), value.clone()))
+                .collect();
+            self.saved.0.push(Group {
+                name: name.to_string(),
+                members,
+            });
+        }
+
+        /// The top-level member `name`, to change as a whole.
+        pub(super) fn member(&mut self, name: &str) -> &mut Map<String, Value> {
+            self.save(name);
+            self.root
+        }
+
+        /// The object that holds one schema's attributes: the resource itself for the
+        /// core schema (`attribute` is then the member changed), the object under the
+        /// extension URN key for an extension (created on demand; `sync_extensions`
+        /// drops it again when it stays empty).
+        pub(super) fn holder(
+            &mut self,
+            container: Option<&str>,
+            attribute: &str,
+        ) -> &mut Map<String, Value> {
+            let Some(urn) = container else {
+                return self.member(attribute);
+            };
+            let root = self.member(urn);
+            let key = find_key(root, urn)
+                .cloned()
+                .unwrap_or_else(|| urn.to_string());
+            let slot = root.entry(key).or_insert_with(|| Value::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(Map::new());
+            }
+            slot.as_object_mut().expect("slot was just made an object")
+        }
+
+        /// Removes the top-level member `name` (any case).
+        pub(super) fn remove(&mut self, name: &str) {
+            super::remove_ci(self.member(name), name);
+        }
+
+        /// What this operation found, for [`unwind`].
+        pub(super) fn into_saved(self) -> Saved {
+            self.saved
+        }
+    }
+
+    /// Undoes the operations whose saves `undo` holds, the last first: each put back
+    /// gives the resource as that operation found it.
+    pub(super) fn unwind(root: &mut Map<String, Value>, undo: Vec<Saved>) {
+        for saved in undo.into_iter().rev() {
+            // Every member the operation did not touch kept its value and, among the
+            // others, its order: with the touched ones out, putting each back at its
+            // old position, lowest first, gives the old order.
+            for group in &saved.0 {
+                while let Some(key) = find_key(root, &group.name).cloned() {
+                    root.shift_remove(&key);
+                }
+            }
+            let mut members: Vec<_> = saved.0.into_iter().flat_map(|g| g.members).collect();
+            members.sort_by_key(|(index, _, _)| *index);
+            for (index, key, value) in members {
+                root.shift_insert(index.min(root.len()), key, value);
+            }
+        }
+    }
+
+    /// Whether `root` differs from what it was before the operations of `undo`
+    /// (order aside, as map equality has it): only touched members can.
+    pub(super) fn changed(root: &Map<String, Value>, undo: &[Saved]) -> bool {
+        let mut seen: Vec<&str> = Vec::new();
+        for saved in undo {
+            for group in &saved.0 {
+                // The first operation to touch a name found it as it was at the start.
+                if seen
+                    .iter()
+                    .any(|name| name.eq_ignore_ascii_case(&group.name))
+                {
+                    continue;
+                }
+                seen.push(&group.name);
+                let now = root
+                    .keys()
+                    .filter(|key| key.eq_ignore_ascii_case(&group.name))
+                    .count();
+                let same = now == group.members.len()
+                    && group
+                        .members
+                        .iter()
+                        .all(|(_, key, value)| root.get(key).is_some_and(|v| same_value(v, value)));
+                if !same {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 /// `a == b`, faster when both list their members in the same order (an operation
@@ -105,26 +310,6 @@ fn mutability(msg: String) -> PatchError {
 
 fn no_target(msg: String) -> PatchError {
     PatchError::bad_request(ScimType::NoTarget, msg)
-}
-
-/// The object that holds one schema's attributes: the resource itself for the core
-/// schema, the object under the extension URN key for an extension (created on demand;
-/// `sync_extensions` drops it again when it stays empty).
-fn holder<'r>(
-    root: &'r mut Map<String, Value>,
-    container: Option<&str>,
-) -> &'r mut Map<String, Value> {
-    let Some(urn) = container else {
-        return root;
-    };
-    let key = find_key(root, urn)
-        .cloned()
-        .unwrap_or_else(|| urn.to_string());
-    let slot = root.entry(key).or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    slot.as_object_mut().expect("slot was just made an object")
 }
 
 /// Writes `value` under `name`, reusing a key spelled in another case (`nickname`).
@@ -255,7 +440,7 @@ impl Engine<'_> {
         (!urn.eq_ignore_ascii_case(&self.schema.core_urn)).then_some(urn)
     }
 
-    fn apply_op(&self, root: &mut Map<String, Value>, op: &Operation) -> Result<(), PatchError> {
+    fn apply_op(&self, root: &mut work::Work<'_>, op: &Operation) -> Result<(), PatchError> {
         match (&op.path, op.op) {
             (None, OpKind::Remove) => Err(no_target("remove requires a path (R-01)".into())),
             (None, kind) => {
@@ -272,7 +457,7 @@ impl Engine<'_> {
     /// A pathless add/replace: every member of the value is an attribute.
     fn pathless(
         &self,
-        root: &mut Map<String, Value>,
+        root: &mut work::Work<'_>,
         value: &Value,
         kind: OpKind,
     ) -> Result<(), PatchError> {
@@ -298,7 +483,7 @@ impl Engine<'_> {
                             self.whole(root, Some(ext), def, kind, inner_value)?;
                         }
                     }
-                    Value::Null if kind == OpKind::Replace => remove_ci(root, ext),
+                    Value::Null if kind == OpKind::Replace => root.remove(ext),
                     Value::Null => {}
                     _ => {
                         return Err(invalid_value(format!(
@@ -309,7 +494,10 @@ impl Engine<'_> {
                 continue;
             }
             if let Some((urn, def)) = self.schema.find(None, key) {
-                if self.leniency.ignore_own_id && def.name == "id" && root.get("id") == Some(v) {
+                if self.leniency.ignore_own_id
+                    && def.name == "id"
+                    && root.now().get("id") == Some(v)
+                {
                     continue;
                 }
                 self.whole(root, self.container_of(urn), def, kind, v)?;
@@ -330,7 +518,7 @@ impl Engine<'_> {
     /// add/replace of a whole attribute named in a pathless value.
     fn whole(
         &self,
-        root: &mut Map<String, Value>,
+        root: &mut work::Work<'_>,
         container: Option<&str>,
         def: &AttrDef,
         kind: OpKind,
@@ -339,12 +527,12 @@ impl Engine<'_> {
         if def.mutability == Mutability::ReadOnly {
             return Err(mutability(format!("{} is readOnly", def.name)));
         }
-        self.set_whole(holder(root, container), def, kind, value)
+        self.set_whole(root.holder(container, &def.name), def, kind, value)
     }
 
     fn with_path(
         &self,
-        root: &mut Map<String, Value>,
+        root: &mut work::Work<'_>,
         path: &Path,
         kind: OpKind,
         value: Option<&Value>,
@@ -364,7 +552,7 @@ impl Engine<'_> {
             // P-29: Entra sends the bare extension URN as a path with an object value.
             return match (kind, value) {
                 (OpKind::Remove, _) => {
-                    remove_ci(root, ext);
+                    root.remove(ext);
                     Ok(())
                 }
                 (_, Some(v)) => self.pathless(
@@ -419,7 +607,7 @@ impl Engine<'_> {
             OpKind::Remove => value,
             _ => Some(value.ok_or_else(|| invalid_value("value is missing (P-07)".into()))?),
         };
-        let obj = holder(root, self.container_of(urn));
+        let obj = root.holder(self.container_of(urn), &def.name);
         match (&path.filter, sub) {
             (Some(filter), _) => self.filtered(obj, def, filter, value_sub, kind, value),
             (None, Some(sub)) => self.sub_attribute(obj, def, sub, kind, value),
@@ -768,11 +956,7 @@ impl Engine<'_> {
 
     /// P-08, R-06: immutable attributes keep a set value, required ones stay assigned,
     /// readOnly ones never change.
-    fn check_invariants(
-        &self,
-        before: &Map<String, Value>,
-        after: &Map<String, Value>,
-    ) -> Result<(), PatchError> {
+    fn check_invariants(&self, work: &work::Work<'_>) -> Result<(), PatchError> {
         let schemas = std::iter::once((None, self.schema.core.as_slice())).chain(
             self.schema
                 .extensions
@@ -780,26 +964,33 @@ impl Engine<'_> {
                 .map(|(urn, defs)| (Some(urn.as_str()), defs.as_slice())),
         );
         for (container, defs) in schemas {
+            // A member the operation did not touch is as it was: every check below
+            // needs a change (or a required attribute that was set and is not).
+            if container.is_some_and(|urn| !work.touched(urn)) {
+                continue;
+            }
             fn lookup<'m>(
                 container: Option<&str>,
-                root: &'m Map<String, Value>,
+                top: impl Fn(&str) -> Option<&'m Value>,
                 name: &str,
             ) -> Option<&'m Value> {
-                let holder = match container {
-                    None => Some(root),
-                    Some(urn) => get_ci(root, urn).and_then(Value::as_object),
-                };
-                holder.and_then(|h| get_ci(h, name))
+                match container {
+                    None => top(name),
+                    Some(urn) => top(urn)
+                        .and_then(Value::as_object)
+                        .and_then(|holder| get_ci(holder, name)),
+                }
             }
             // Every check below needs a required, readOnly or immutable attribute.
             let guarded = defs.iter().filter(|def| {
-                def.required
-                    || matches!(def.mutability, Mutability::ReadOnly | Mutability::Immutable)
+                (def.required
+                    || matches!(def.mutability, Mutability::ReadOnly | Mutability::Immutable))
+                    && (container.is_some() || work.touched(&def.name))
             });
             for def in guarded {
                 let (old, new) = (
-                    lookup(container, before, &def.name),
-                    lookup(container, after, &def.name),
+                    lookup(container, |name| work.before(name), &def.name),
+                    lookup(container, |name| get_ci(work.now(), name), &def.name),
                 );
                 let was_set = old.is_some_and(|v| !is_unassigned(v));
                 let is_set = new.is_some_and(|v| !is_unassigned(v));
@@ -832,17 +1023,16 @@ impl Engine<'_> {
 
     /// P-09, P-10: an extension whose attributes changed is listed in `schemas` while it
     /// holds attributes, and dropped (with its empty object) when it holds none.
-    fn sync_extensions(&self, before: &Map<String, Value>, after: &mut Map<String, Value>) {
+    fn sync_extensions(&self, work: &mut work::Work<'_>) {
         for (urn, _) in &self.schema.extensions {
-            let old = get_ci(before, urn);
-            let new = get_ci(after, urn);
-            if same_member(old, new) {
+            if !work.touched(urn) || same_member(work.before(urn), get_ci(work.now(), urn)) {
                 continue;
             }
-            let present = new.is_some_and(|v| !is_unassigned(v));
+            let present = get_ci(work.now(), urn).is_some_and(|v| !is_unassigned(v));
             if !present {
-                remove_ci(after, urn);
+                work.remove(urn);
             }
+            let after = work.member("schemas");
             let schemas = after
                 .entry("schemas")
                 .or_insert_with(|| Value::Array(Vec::new()));
@@ -1784,5 +1974,146 @@ mod tests {
             prop_assert!(!second.changed);
             prop_assert_eq!(second.resource, first.resource);
         }
+    }
+
+    /// Users in the shapes the in-place engine must put back exactly: the fixture, one
+    /// with members spelled in two cases, one without extension or emails.
+    fn in_place_user() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(user()),
+            Just(json!({
+                "schemas": [USER_URN],
+                "id": "u2",
+                "nickName": "one",
+                "userName": "alice",
+                "NICKNAME": "two",
+                "meta": {"resourceType": "User", "version": "W/\"3\""},
+                "title": "t",
+                "Emails": [{"value": "a@x", "primary": true}]
+            })),
+            Just(core_only()),
+        ]
+    }
+
+    /// Operations over every way the engine reaches the resource: core and extension
+    /// attributes, filters, sub-attributes, pathless values, the bare extension URN
+    /// (P-29), `schemas`, and operations that fail.
+    fn any_op() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![Just("x"), Just("Babsy"), Just("one"), Just("")];
+        let kind = prop_oneof![Just("add"), Just("replace"), Just("remove")];
+        let path = prop_oneof![
+            Just(Some("nickName")),
+            Just(Some("NICKNAME")),
+            Just(Some("title")),
+            Just(Some("userName")),
+            Just(Some("id")),
+            Just(Some("schemas")),
+            Just(Some("name.givenName")),
+            Just(Some("emails")),
+            Just(Some("emails[type eq \"work\"].value")),
+            Just(Some("emails[value eq \"a@x\"]")),
+            Just(Some("emails.primary")),
+            Just(Some(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"
+            )),
+            Just(Some(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
+            )),
+            Just(Some(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+            )),
+            Just(Some("shoeSize")),
+            Just(None),
+        ];
+        let value = prop_oneof![
+            text.clone().prop_map(|t| json!(t)),
+            text.clone()
+                .prop_map(|t| json!([{"value": t, "type": "work", "primary": true}])),
+            text.clone()
+                .prop_map(|t| json!({"value": t, "givenName": t, "employeeNumber": t})),
+            text.clone()
+                .prop_map(|t| json!({"nickname": t, "Title": t})),
+            text.prop_map(|t| json!({ENTERPRISE_URN: {"employeeNumber": t}, "userName": t})),
+            Just(json!({ENTERPRISE_URN: null})),
+            Just(json!({"userName": ""})),
+            Just(json!(null)),
+            Just(json!(true)),
+        ];
+        (kind, path, value).prop_map(|(kind, path, value)| match path {
+            Some(path) => json!({"op": kind, "path": path, "value": value}),
+            None => json!({"op": kind, "value": value}),
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// P-13 without a copy: a failed PATCH, a no-op PATCH and a reverted PATCH
+        /// leave the resource byte for byte as it was; otherwise the result is what
+        /// the operations give one at a time on copies.
+        #[test]
+        fn in_place_puts_back_exactly_and_agrees_with_copies(
+            original in in_place_user(),
+            ops in proptest::collection::vec(any_op(), 1..5),
+            lenient in any::<bool>(),
+        ) {
+            let leniency = if lenient { every_knob() } else { Leniency::strict() };
+            let schema = Schema::rfc7643_user();
+            let body = json!({"schemas": [PATCH_OP_URN], "Operations": ops});
+            let Ok(ops) = parse_patch_request(&body, &leniency) else {
+                return Ok(());
+            };
+            // One operation at a time, each on a copy of the last result.
+            let mut expected = Ok(original.clone());
+            for op in &ops {
+                let Ok(current) = &expected else { break };
+                let mut copy = current.clone();
+                expected = apply_in_place(&mut copy, std::slice::from_ref(op), &schema, &leniency)
+                    .map(|_| copy);
+            }
+            let text = original.to_string();
+            let mut resource = original.clone();
+            match (apply_in_place(&mut resource, &ops, &schema, &leniency), expected) {
+                (Err(error), Err(expected)) => {
+                    prop_assert_eq!(error.scim_type, expected.scim_type);
+                    prop_assert_eq!(resource.to_string(), text);
+                }
+                (Ok(patched), Ok(expected)) => {
+                    prop_assert_eq!(&resource, &expected);
+                    prop_assert_eq!(patched.changed, resource != original);
+                    if !patched.changed {
+                        prop_assert_eq!(resource.to_string(), text.clone());
+                    }
+                    patched.revert(&mut resource);
+                    prop_assert_eq!(resource.to_string(), text);
+                }
+                (got, expected) => prop_assert!(false, "{got:?} vs {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn in_place_failure_puts_members_back_in_their_places() {
+        let original = user();
+        let mut resource = original.clone();
+        let ops = parse_patch_request(
+            &json!({"schemas": [PATCH_OP_URN], "Operations": [
+                {"op": "remove", "path": "nickname"},
+                {"op": "add", "path": "title", "value": "new"},
+                {"op": "replace", "path": "emails", "value": [{"value": "z@x"}]},
+                {"op": "remove", "path": "userName"}
+            ]}),
+            &Leniency::strict(),
+        )
+        .expect("valid request");
+        let error = apply_in_place(
+            &mut resource,
+            &ops,
+            &Schema::rfc7643_user(),
+            &Leniency::strict(),
+        )
+        .expect_err("the last operation fails");
+        assert_eq!(error.scim_type, Some(ScimType::Mutability));
+        assert_eq!(resource.to_string(), original.to_string());
     }
 }

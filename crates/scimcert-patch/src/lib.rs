@@ -52,7 +52,7 @@ pub mod request;
 pub mod schema;
 pub mod value;
 
-pub use apply::{Applied, apply};
+pub use apply::{Applied, Patched, apply, apply_in_place};
 pub use error::{PatchError, ScimType};
 pub use filter::{CompareOp, Filter, parse_filter};
 pub use leniency::Leniency;

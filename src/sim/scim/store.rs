@@ -51,6 +51,27 @@ impl Tenant {
         self.users.get(id)
     }
 
+    /// The user with this id, to change where it is stored (then [`Tenant::renamed`]).
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut StoredUser> {
+        self.users.get_mut(id)
+    }
+
+    /// Keeps the `userName` index current after the user `id` changed where it is
+    /// stored, from `old` (its userName before, if it had one) to `new`.
+    pub fn renamed(&mut self, id: &str, old: Option<&str>, new: &str) {
+        let new_key = name_key(new);
+        if old.map(name_key).as_ref() == Some(&new_key) {
+            return;
+        }
+        if let Some(old) = old
+            && let Entry::Occupied(entry) = self.by_name.entry(name_key(old))
+            && entry.get() == id
+        {
+            entry.remove();
+        }
+        self.by_name.insert(new_key, id.to_string());
+    }
+
     /// The id of the user holding this `userName` (compared case-insensitively).
     pub fn owner_of(&self, user_name: &str) -> Option<&str> {
         self.by_name.get(&name_key(user_name)).map(String::as_str)

@@ -835,3 +835,65 @@ fn split_once_byte_splits_as_split_once() {
         }
     }
 }
+
+/// PATCH changes the stored user where it is: a PATCH refused after its operations
+/// applied (the new userName is taken) leaves the user byte for byte as it was, version
+/// included, and the name index as it was.
+#[test]
+fn a_patch_refused_after_applying_leaves_the_user_exactly_as_it_was() {
+    let sim = sim(Profile::Rfc7644);
+    create(&sim, bjensen());
+    let other = create(&sim, json!({"userName": "other", "title": "before"}));
+    let before = get(&sim, &other).into_body_bytes();
+    let response = patch(
+        &sim,
+        &other,
+        json!([
+            {"op": "replace", "path": "title", "value": "after"},
+            {"op": "remove", "path": "displayName"},
+            {"op": "replace", "path": "userName", "value": "BJENSEN"}
+        ]),
+    );
+    assert_error(&response, 409, Some("uniqueness"));
+    assert_eq!(get(&sim, &other).into_body_bytes(), before);
+    // The index still gives `other` its name, and the taken name its owner.
+    assert_error(
+        &sim.handle(&request(
+            "POST",
+            "/Users",
+            Some(json!({"userName": "Other"})),
+        )),
+        409,
+        Some("uniqueness"),
+    );
+    let response = patch(
+        &sim,
+        &other,
+        json!([{"op": "replace", "path": "title", "value": "after"}]),
+    );
+    assert_eq!(response.status, 200, "{:?}", response.json());
+    assert_eq!(body(&response)["meta"]["version"], json!("W/\"2\""));
+}
+
+/// An answer that shows the stored user keeps showing the user as it was when answered,
+/// however the user is patched before the answer is written out.
+#[test]
+fn an_answer_is_not_changed_by_a_later_patch() {
+    let sim = sim(Profile::Rfc7644);
+    let id = create(&sim, bjensen());
+    let held = get(&sim, &id);
+    let first = patch(
+        &sim,
+        &id,
+        json!([{"op": "replace", "path": "title", "value": "one"}]),
+    );
+    let second = patch(
+        &sim,
+        &id,
+        json!([{"op": "replace", "path": "title", "value": "two"}]),
+    );
+    assert_eq!(body(&held)["title"], Value::Null);
+    assert_eq!(body(&first)["title"], json!("one"));
+    assert_eq!(body(&second)["title"], json!("two"));
+    assert_eq!(body(&get(&sim, &id))["title"], json!("two"));
+}
