@@ -1,10 +1,11 @@
 //! Any PatchOp body, strict or with every client-shape tolerance on, either fails cleanly or yields a resource that
-//! still has its userName and id; a failure leaves the input untouched (the API takes
-//! the resource by reference).
+//! still has its userName and id. Applied in place, a failure, a no-op and a revert
+//! each leave the resource byte for byte as it was (P-13), and a success gives what
+//! `apply` gives on a copy.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimcert_patch::{Leniency, Schema, apply, parse_patch_request};
+use scimcert_patch::{Leniency, Schema, apply, apply_in_place, parse_patch_request};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
@@ -35,9 +36,30 @@ fuzz_target!(|data: &[u8]| {
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
         "emails": [{"value": "b@example.com", "type": "work", "primary": true}]
     });
-    if let Ok(ops) = parse_patch_request(&body, &leniency)
-        && let Ok(applied) = apply(&user, &ops, &schema, &leniency)
-    {
+    let Ok(ops) = parse_patch_request(&body, &leniency) else {
+        return;
+    };
+    let mut in_place = user.clone();
+    let patched = apply_in_place(&mut in_place, &ops, &schema, &leniency);
+    let copied = apply(&user, &ops, &schema, &leniency);
+    match patched {
+        Ok(patched) => {
+            let applied = copied.as_ref().expect("apply agrees with apply_in_place");
+            assert_eq!(applied.resource, in_place);
+            assert_eq!(patched.changed, applied.changed);
+            if !patched.changed {
+                assert_eq!(in_place.to_string(), user.to_string());
+            }
+            patched.revert(&mut in_place);
+            assert_eq!(in_place.to_string(), user.to_string());
+        }
+        Err(error) => {
+            assert_eq!(copied.err(), Some(error));
+            assert_eq!(in_place.to_string(), user.to_string());
+            return;
+        }
+    }
+    if let Ok(applied) = apply(&user, &ops, &schema, &leniency) {
         assert!(
             applied
                 .resource
