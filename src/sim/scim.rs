@@ -347,38 +347,39 @@ impl ScimSim {
         let users = store
             .tenant_mut(ctx.tenant)
             .ok_or_else(|| user_not_found(id))?;
-        let old_name = {
-            let stored = users.get(id).ok_or_else(|| user_not_found(id))?;
-            self.check_if_match(ctx.request, stored)?;
-            user_name(&stored.resource).map(str::to_owned)
-        };
+        let stored = users.get_mut(id).ok_or_else(|| user_not_found(id))?;
+        self.check_if_match(ctx.request, stored)?;
         let operations = operations?;
-        let (patched, name) = {
-            let stored = users.get_mut(id).ok_or_else(|| user_not_found(id))?;
-            // The stored user itself, copied only while an answer still holds it: the
-            // engine puts back whatever a failed PATCH changed (P-13).
-            let resource = Arc::make_mut(&mut stored.resource);
-            let patched = apply_in_place(resource, &operations, &self.schema, &self.leniency)
-                .map_err(|error| patch_error(&error))?;
-            if !patched.changed {
-                // A-08/E-05: a no-op keeps version and lastModified.
-                return Ok(self.user_response(200, stored, &projection));
-            }
-            let Some(name) = user_name(resource).map(str::to_owned) else {
-                patched.revert(resource);
-                return Err(scim_error(
-                    400,
-                    Some(ScimType::Mutability),
-                    "userName is required and cannot be removed",
-                ));
-            };
-            (patched, name)
+        // The stored user itself, copied only while an answer still holds it: the engine
+        // puts back whatever a failed PATCH changed (P-13).
+        let resource = Arc::make_mut(&mut stored.resource);
+        let patched = apply_in_place(resource, &operations, &self.schema, &self.leniency)
+            .map_err(|error| patch_error(&error))?;
+        if !patched.changed {
+            // A-08/E-05: a no-op keeps version and lastModified.
+            return Ok(self.user_response(200, stored, &projection));
+        }
+        let Some(name) = user_name(resource) else {
+            patched.revert(resource);
+            return Err(scim_error(
+                400,
+                Some(ScimType::Mutability),
+                "userName is required and cannot be removed",
+            ));
         };
-        if users.owner_of(&name).is_some_and(|owner| owner != id) {
+        // Only an operation on userName can take another user's name (the store keeps
+        // one user per name) or need the name index changed: the old name and the new.
+        let renamed = patched.original("userName").map(|old| {
+            let old = old.and_then(Value::as_str).map(str::to_owned);
+            (old, name.to_owned())
+        });
+        if let Some((_, name)) = &renamed
+            && users.owner_of(name).is_some_and(|owner| owner != id)
+        {
             if let Some(stored) = users.get_mut(id) {
                 patched.revert(Arc::make_mut(&mut stored.resource));
             }
-            return Err(taken(&name));
+            return Err(taken(name));
         }
         let now_ms = store.tick();
         let Some(users) = store.tenant_mut(ctx.tenant) else {
@@ -387,15 +388,20 @@ impl ScimSim {
         let Some(stored) = users.get_mut(id) else {
             return Err(user_not_found(id));
         };
-        // The server owns `id` and `meta`, whatever the request did to them.
+        // The server owns `id` and `meta`, whatever the request did to them (`id` is as
+        // the store wrote it unless an operation touched it).
         stored.version += 1;
         let resource = Arc::make_mut(&mut stored.resource);
-        if let Some(object) = resource.as_object_mut() {
+        if patched.original("id").is_some()
+            && let Some(object) = resource.as_object_mut()
+        {
             object.insert("id".into(), json!(id));
         }
         renew_meta_in_place(resource, &rfc3339_millis(now_ms), stored.version);
         let response = self.user_response(200, stored, &projection);
-        users.renamed(id, old_name.as_deref(), &name);
+        if let Some((old, name)) = renamed {
+            users.renamed(id, old.as_deref(), &name);
+        }
         Ok(response)
     }
 

@@ -47,6 +47,12 @@ pub struct Patched {
 }
 
 impl Patched {
+    /// What the top-level member `name` (any case) held before the PATCH: `None` when
+    /// no operation touched it (it holds the same now), `Some(None)` when it was absent.
+    pub fn original(&self, name: &str) -> Option<Option<&Value>> {
+        self.undo.iter().find_map(|saved| saved.original(name))
+    }
+
     /// Puts `resource` back as it was before the PATCH, member order included: for a
     /// caller whose own checks refuse what the operations made (a userName taken).
     pub fn revert(self, resource: &mut Value) {
@@ -121,6 +127,12 @@ mod work {
         fn group(&self, name: &str) -> Option<&Group> {
             self.0.iter().find(|g| g.name.eq_ignore_ascii_case(name))
         }
+
+        /// The first member named `name` as the operation found it, if it touched one.
+        pub(super) fn original(&self, name: &str) -> Option<Option<&Value>> {
+            self.group(name)
+                .map(|group| group.members.first().map(|(_, _, value)| value))
+        }
     }
 
     /// The resource, changed only through methods that save what they touch.
@@ -145,10 +157,9 @@ mod work {
 
         /// The top-level member `name` as it was before this operation.
         pub(super) fn before(&self, name: &str) -> Option<&Value> {
-            match self.saved.group(name) {
-                Some(group) => group.members.first().map(|(_, _, value)| value),
-                None => get_ci(self.root, name),
-            }
+            self.saved
+                .original(name)
+                .unwrap_or_else(|| get_ci(self.root, name))
         }
 
         /// Whether this operation touched the top-level member `name`.
@@ -2115,5 +2126,31 @@ mod tests {
         .expect_err("the last operation fails");
         assert_eq!(error.scim_type, Some(ScimType::Mutability));
         assert_eq!(resource.to_string(), original.to_string());
+    }
+
+    #[test]
+    fn patched_names_what_its_operations_found() {
+        let mut resource = user();
+        let ops = parse_patch_request(
+            &json!({"schemas": [PATCH_OP_URN], "Operations": [
+                {"op": "replace", "path": "USERNAME", "value": "first"},
+                {"op": "replace", "path": "userName", "value": "second"},
+                {"op": "add", "path": "title", "value": "new"}
+            ]}),
+            &Leniency::strict(),
+        )
+        .expect("valid request");
+        let patched = apply_in_place(
+            &mut resource,
+            &ops,
+            &Schema::rfc7643_user(),
+            &Leniency::strict(),
+        )
+        .expect("applies");
+        assert!(patched.changed);
+        assert_eq!(patched.original("username"), Some(Some(&json!("bjensen"))));
+        assert_eq!(patched.original("title"), Some(None));
+        assert_eq!(patched.original("nickname"), None);
+        assert_eq!(resource["userName"], "second");
     }
 }
