@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use crate::patch::filter::parse_filter;
 use crate::patch::schema::USER_URN;
-use crate::patch::{CompareOp, Filter, Leniency, OpKind, Operation, Schema, apply};
+use crate::patch::{CompareOp, Filter, Leniency, OpKind, Operation, Schema, apply_in_place};
 use crate::sim::{Handler, SimBody, SimError, SimOptions, SimRequest, SimResponse};
 
 pub use config::{
@@ -265,8 +265,8 @@ impl IdmSim {
         let operations = request::parse_operations(body)?;
         let mut store = self.store();
         let current = store.users.get(id).ok_or_else(|| not_found(id))?;
-        // The engine copies the resource it applies an operation to: the stored one is
-        // copied here only if no operation did.
+        // Copied at the first operation on a SCIM attribute, and changed in place from
+        // then on: a failure drops the copy (OD-12).
         let mut scim = Cow::Borrowed(&current.scim);
         let mut custom = current.custom.clone();
         for op in &operations {
@@ -295,14 +295,19 @@ impl IdmSim {
                     path: Some(path.as_ref().clone()),
                     value: op.value.clone(),
                 };
-                let applied = apply(scim, &[operation], &self.schema, &Leniency::strict())
-                    .map_err(|e| {
-                        IdmError::new(
-                            user::client_status(e.status),
-                            format!("{}: {}", op.label(), user::scim_message(&e)),
-                        )
-                    })?;
-                *scim = Cow::Owned(applied.resource);
+                // Nothing to undo: a failure drops the whole copy.
+                let _ = apply_in_place(
+                    scim.to_mut(),
+                    &[operation],
+                    &self.schema,
+                    &Leniency::strict(),
+                )
+                .map_err(|e| {
+                    IdmError::new(
+                        user::client_status(e.status),
+                        format!("{}: {}", op.label(), user::scim_message(&e)),
+                    )
+                })?;
             }
             Target::Custom(name) => {
                 let outcome = match (&op.op, &op.value) {
