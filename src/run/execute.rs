@@ -198,7 +198,7 @@ pub async fn run_case(lc: &LoadedCase, target: &Target, ctx: &RunContext) -> Cas
     }
     let mut vars: Vars = target.vars.clone();
     vars.insert("run_id".into(), ctx.run_id.clone());
-    vars.insert("uuid".into(), uuid::Uuid::new_v4().to_string());
+    vars.insert("uuid".into(), crate::util::uuid_v4().to_string());
     let mut run = CaseRun {
         lc,
         target,

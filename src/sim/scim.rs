@@ -270,7 +270,7 @@ impl ScimSim {
         {
             return Err(taken(&name));
         }
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::util::uuid_v4().to_string();
         let now = rfc3339_millis(store.tick());
         let location = format!("{}/Users/{id}", ctx.base_url());
         let stored = StoredUser {

@@ -2,9 +2,11 @@
 //! TLS provider.
 
 mod encode;
+mod ids;
 mod time;
 
 pub use encode::{base64_encode, encode_segment, is_serialized_http_url, url_encode, xml_escape};
+pub use ids::uuid_v4;
 pub use time::{rfc3339_millis, rfc3339_utc};
 
 /// `bytes` parsed as JSON. Text that is UTF-8 (nearly every body) is checked once as a
