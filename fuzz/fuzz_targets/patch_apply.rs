@@ -1,17 +1,17 @@
 //! Any PatchOp body, strict or with every client-shape tolerance on, either fails cleanly or yields a resource that
 //! still has its userName and id. Applied in place, a failure, a no-op and a revert
 //! each leave the resource byte for byte as it was (P-13), and a success gives what
-//! `apply` gives on a copy.
+//! `apply` gives on a copy. The fast reader (`parse_patch_fast`) answers as the general
+//! one on the parsed body, or declines; it declines every body that is not JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimcert_patch::{Leniency, Schema, apply, apply_in_place, parse_patch_request};
+use scimcert_patch::{
+    Leniency, Schema, apply, apply_in_place, parse_patch_fast, parse_patch_request,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
-        return;
-    };
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(rest) else {
         return;
     };
     // The low bits of the selector pick the tolerances, as the vendor profiles do.
@@ -28,6 +28,17 @@ fuzz_target!(|data: &[u8]| {
         extra_members: on(3),
         ignore_own_id: on(4),
     };
+    let fast = parse_patch_fast(rest, &leniency);
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(rest) else {
+        assert!(
+            fast.is_none(),
+            "the fast reader answered a body that is not JSON"
+        );
+        return;
+    };
+    if let Some(fast) = fast {
+        assert_eq!(fast, parse_patch_request(&body, &leniency));
+    }
     let schema = Schema::rfc7643_user();
     let user = serde_json::json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],

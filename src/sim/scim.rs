@@ -19,8 +19,8 @@ use crate::api::Profile;
 use crate::patch::schema::{ENTERPRISE_URN, USER_URN};
 use crate::patch::value::get_ci;
 use crate::patch::{
-    Filter, Leniency, Mutability, Projection, Schema, ScimType, apply_in_place,
-    filter::parse_filter, parse_patch_request, project, project_view,
+    Filter, Leniency, Mutability, Operation, Projection, Schema, ScimType, apply_in_place,
+    filter::parse_filter, parse_patch_fast, parse_patch_request, project, project_view,
 };
 
 use crate::util::encode_segment;
@@ -339,9 +339,7 @@ impl ScimSim {
     fn patch(&self, ctx: &Ctx, id: &str) -> Answer {
         // Parsed before the store is locked (the lock is what concurrent clients wait
         // for); an error is still answered after the user and If-Match checks.
-        let operations = json_body(ctx.request).and_then(|body| {
-            parse_patch_request(&body, &self.leniency).map_err(|error| patch_error(&error))
-        });
+        let operations = patch_operations(ctx.request, &self.leniency);
         let projection = projection(ctx.request)?;
         let mut store = self.lock();
         let users = store
@@ -948,6 +946,28 @@ fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
 
 /// The request body as JSON; another media type or malformed JSON is 400 `invalidSyntax`.
 fn json_body(request: &SimRequest) -> Result<Value, SimResponse> {
+    check_media_type(request)?;
+    parse_body(request)
+}
+
+/// A PATCH request's operations, answered as [`json_body`] and [`parse_patch_request`]
+/// answer them: the media type is checked first, then the body as nearly every client
+/// sends it is read by [`parse_patch_fast`], at a fraction of the cost, and any other
+/// (not UTF-8, not JSON, an unusual shape) goes to the `Value` parse and reader.
+fn patch_operations(
+    request: &SimRequest,
+    leniency: &Leniency,
+) -> Result<Vec<Operation>, SimResponse> {
+    check_media_type(request)?;
+    let operations = match parse_patch_fast(&request.body, leniency) {
+        Some(operations) => operations,
+        None => parse_patch_request(&parse_body(request)?, leniency),
+    };
+    operations.map_err(|error| patch_error(&error))
+}
+
+/// A body with a Content-Type other than JSON's is 400 `invalidSyntax`; none is fine.
+fn check_media_type(request: &SimRequest) -> Result<(), SimResponse> {
     if let Some(content_type) = request.header("content-type")
         && !is_scim_media_type(content_type)
     {
@@ -959,6 +979,11 @@ fn json_body(request: &SimRequest) -> Result<Value, SimResponse> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// The body parsed as JSON; malformed JSON is 400 `invalidSyntax`.
+fn parse_body(request: &SimRequest) -> Result<Value, SimResponse> {
     crate::util::parse_json(&request.body).map_err(|error| {
         scim_error(
             400,

@@ -131,7 +131,8 @@ async fn answer(
                 Ok(text) => text.to_owned(),
                 Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
             };
-            (name.as_str().to_ascii_lowercase(), value)
+            // `HeaderName::as_str` is always lower case (http 1's documented promise).
+            (name.as_str().to_owned(), value)
         })
         .collect();
     let fault_header = headers
@@ -218,6 +219,20 @@ mod tests {
         StandaloneSimulation::start_on(listener, options)
             .await
             .expect("start")
+    }
+
+    #[test]
+    fn header_names_arrive_lower_case() {
+        // `answer` copies names as they are, on http's promise that they are lower case.
+        for name in [
+            "Content-Type",
+            "X-ScimCert-Fault",
+            "IF-MATCH",
+            "x-already-lower",
+        ] {
+            let parsed = hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("a name");
+            assert_eq!(parsed.as_str(), name.to_ascii_lowercase());
+        }
     }
 
     #[tokio::test]

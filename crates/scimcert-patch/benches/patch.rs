@@ -1,13 +1,15 @@
 //! Criterion benchmark of the pure PATCH engine (`scimcert-patch`): parse and apply of
 //! typical PatchOps on a typical User. Run with `cargo bench -p scimcert-patch`; criterion
-//! prints the time per PatchOp (one iteration = one request body).
+//! prints the time per PatchOp (one iteration = one request body). `parse_bytes` and
+//! `parse_fast` start from the body's bytes, as a server does: the general reader after
+//! serde_json's `Value`, and the fast reader (`parse_patch_fast`).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
-use scimcert_patch::{Leniency, Schema, apply, parse_patch_request};
+use scimcert_patch::{Leniency, Schema, apply, parse_patch_fast, parse_patch_request};
 
 /// A User as the simulations store it after a typical create.
 fn user() -> Value {
@@ -97,11 +99,28 @@ fn bench_patch(c: &mut Criterion) {
         let applied = apply(&resource, &ops, &schema, &leniency)
             .unwrap_or_else(|e| panic!("{name}: the PatchOp does not apply: {e:?}"));
         assert!(applied.changed, "{name}: the PatchOp changes nothing");
+        let bytes = serde_json::to_vec(&body).expect("a Value serialises");
+        assert_eq!(
+            parse_patch_fast(&bytes, &leniency),
+            Some(Ok(ops.clone())),
+            "{name}: the fast reader declines or differs"
+        );
 
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(1));
         group.bench_function("parse", |b| {
             b.iter(|| parse_patch_request(black_box(&body), &leniency))
+        });
+        group.bench_function("parse_bytes", |b| {
+            b.iter(|| {
+                // As scimcert's simulations parse a body: UTF-8 checked once, then text.
+                let text = std::str::from_utf8(black_box(&bytes)).expect("JSON is UTF-8");
+                let body: Value = serde_json::from_str(text).expect("checked above");
+                parse_patch_request(&body, &leniency)
+            })
+        });
+        group.bench_function("parse_fast", |b| {
+            b.iter(|| parse_patch_fast(black_box(&bytes), &leniency))
         });
         group.bench_function("apply", |b| {
             b.iter(|| apply(black_box(&resource), black_box(&ops), &schema, &leniency))

@@ -1,7 +1,7 @@
 //! Pure SCIM PATCH semantics (RFC 7644 §3.5.2): path grammar, filters, schema-aware
 //! application of operations and projection. No I/O and no vendor knowledge: it depends
-//! on `serde_json` and `regex` only. scimcert's simulations build on it, and so can any
-//! SCIM server or test:
+//! on `serde`, `serde_json` and `regex` only. scimcert's simulations build on it, and so
+//! can any SCIM server or test:
 //!
 //! ```
 //! use scimcert_patch::{Leniency, Schema, apply, parse_patch_request};
@@ -58,7 +58,7 @@ pub use filter::{CompareOp, Filter, parse_filter};
 pub use leniency::Leniency;
 pub use path::{AttrPath, Path, parse_path};
 pub use project::{Projection, project, project_view};
-pub use request::{OpKind, Operation, parse_patch_request};
+pub use request::{OpKind, Operation, parse_patch_fast, parse_patch_request};
 pub use schema::{
     AttrDef, AttrType, ENTERPRISE_URN, Mutability, PATCH_OP_URN, Returned, Schema, SchemaError,
     USER_URN, Uniqueness,

@@ -1,6 +1,7 @@
 //! The PatchOp request envelope (RFC 7644 §3.5.2): `schemas`, `Operations`, `op`,
 //! `path`, `value`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -10,6 +11,8 @@ use crate::leniency::Leniency;
 use crate::path::{Path, parse_path};
 use crate::schema::PATCH_OP_URN;
 use crate::value::kind_of;
+
+mod fast;
 
 /// `op` of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,46 +104,32 @@ pub fn parse_patch_request(
         } else if key.eq_ignore_ascii_case("Operations") {
             operations = Some(value);
         } else if leniency.extra_members
-            && ["id", "externalId", "meta"]
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(key))
+            && EXTRA_MEMBERS.iter().any(|m| m.eq_ignore_ascii_case(key))
         {
             continue;
         } else {
             return Err(syntax(format!("unknown PatchOp member `{key}`")));
         }
     }
-    match schemas {
-        None if leniency.schemas_optional => {}
-        None => {
-            return Err(syntax(format!(
-                "schemas is missing: it must contain \"{PATCH_OP_URN}\" (P-03)"
-            )));
-        }
-        Some(Value::Array(urns))
-            if urns.iter().any(|u| {
-                u.as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN))
-            }) => {}
-        Some(_) => {
-            return Err(syntax(format!(
-                "schemas must be an array containing \"{PATCH_OP_URN}\" (P-03)"
-            )));
-        }
-    }
+    let names_patch_op = schemas.map(|schemas| match schemas {
+        Value::Array(urns) => urns.iter().any(|u| u.as_str().is_some_and(is_patch_op_urn)),
+        _ => false,
+    });
     let items = match operations {
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(syntax(format!(
-                "Operations must be an array, got {} (P-04)",
-                kind_of(other)
-            )));
-        }
-        None => return Err(syntax("Operations is missing (P-04)")),
+        Some(Value::Array(items)) => Some(Ok(items)),
+        Some(other) => Some(Err(kind_of(other))),
+        None => None,
     };
-    if items.is_empty() && !leniency.empty_operations {
-        return Err(syntax("Operations must hold one or more operations (P-04)"));
-    }
+    check_envelope(
+        names_patch_op,
+        items.map(|items| items.map(Vec::len)),
+        leniency,
+    )?;
+    // check_envelope refused every shape of `Operations` but an array.
+    let items: &[Value] = match items {
+        Some(Ok(items)) => items,
+        _ => &[],
+    };
     items
         .iter()
         .enumerate()
@@ -148,18 +137,136 @@ pub fn parse_patch_request(
         .collect()
 }
 
-// Long: one check per member of an operation (RFC 7644 §3.5.2), in the RFC's order.
+/// [`parse_patch_request`] on a body given as bytes, for the bodies nearly every client
+/// sends: `None` when the body is outside what the fast reader is sure of (not UTF-8, not
+/// JSON, or not quite the usual shape; see `request/fast.rs`), and the caller then parses
+/// the body to a `Value` and asks [`parse_patch_request`], for its result or its error.
+/// Otherwise it answers what that would, error texts included, by the same rules, and
+/// costs a fraction: the strings are borrowed from the body and only each `value` is
+/// made into a `Value`.
+pub fn parse_patch_fast(
+    body: &[u8],
+    leniency: &Leniency,
+) -> Option<Result<Vec<Operation>, PatchError>> {
+    let envelope = fast::read(std::str::from_utf8(body).ok()?)?;
+    // The general reader names the first unknown member; the fast one did not keep it.
+    if envelope.extra && !leniency.extra_members {
+        return None;
+    }
+    let operations = envelope.operations;
+    let counted = operations.as_ref().map(|ops| Ok(ops.len()));
+    if let Err(error) = check_envelope(envelope.names_patch_op, counted, leniency) {
+        return Some(Err(error));
+    }
+    // check_envelope refused a missing `Operations`.
+    let operations = operations.unwrap_or_default();
+    Some(
+        operations
+            .into_iter()
+            .enumerate()
+            .map(|(index, fast::Op { op, path, value })| {
+                let op = op.as_deref().map_or(Member::Absent, Member::Str);
+                let path = match &path {
+                    None => Member::Absent,
+                    Some(None) => Member::Null,
+                    Some(Some(path)) => Member::Str(path),
+                };
+                operation(index, op, path, value.map(Cow::Owned), leniency)
+            })
+            .collect(),
+    )
+}
+
+/// The envelope members VD-03/E18 lets a client send, and `extra_members` ignores.
+const EXTRA_MEMBERS: [&str; 3] = ["id", "externalId", "meta"];
+
+/// Whether a `schemas` entry is the PatchOp URN (URNs compare case-insensitively).
+fn is_patch_op_urn(urn: &str) -> bool {
+    urn.eq_ignore_ascii_case(PATCH_OP_URN)
+}
+
+/// The envelope's rules (P-03, P-04, VD-02, E17), on its members as whichever reader
+/// found them: `names_patch_op` is whether `schemas`, if present, is an array naming the
+/// PatchOp URN; `operations` is how many operations there are, or the JSON kind of an
+/// `Operations` that is not an array. The operations themselves are [`operation`]'s.
+fn check_envelope(
+    names_patch_op: Option<bool>,
+    operations: Option<Result<usize, &'static str>>,
+    leniency: &Leniency,
+) -> Result<(), PatchError> {
+    match names_patch_op {
+        None if leniency.schemas_optional => {}
+        None => {
+            return Err(syntax(format!(
+                "schemas is missing: it must contain \"{PATCH_OP_URN}\" (P-03)"
+            )));
+        }
+        Some(true) => {}
+        Some(false) => {
+            return Err(syntax(format!(
+                "schemas must be an array containing \"{PATCH_OP_URN}\" (P-03)"
+            )));
+        }
+    }
+    match operations {
+        Some(Ok(0)) if !leniency.empty_operations => {
+            Err(syntax("Operations must hold one or more operations (P-04)"))
+        }
+        Some(Ok(_)) => Ok(()),
+        Some(Err(kind)) => Err(syntax(format!(
+            "Operations must be an array, got {kind} (P-04)"
+        ))),
+        None => Err(syntax("Operations is missing (P-04)")),
+    }
+}
+
+/// A string member of an operation (`op`, `path`) as the rules see it, whichever reader
+/// found it.
+#[derive(Clone, Copy, Debug)]
+enum Member<'a> {
+    /// Not in the operation.
+    Absent,
+    /// `null`.
+    Null,
+    /// A string.
+    Str(&'a str),
+    /// Anything else, by its JSON kind ([`kind_of`]).
+    Other(&'static str),
+}
+
+impl<'a> Member<'a> {
+    /// The member as a `Value` reader found it.
+    fn of(value: Option<&'a Value>) -> Self {
+        match value {
+            None => Member::Absent,
+            Some(Value::Null) => Member::Null,
+            Some(Value::String(s)) => Member::Str(s),
+            Some(other) => Member::Other(kind_of(other)),
+        }
+    }
+
+    /// The JSON kind as [`kind_of`] names it, for an error saying it is not a string.
+    fn kind(self) -> &'static str {
+        match self {
+            // Never asked: an absent member has an error of its own.
+            Member::Absent => "nothing",
+            Member::Null => kind_of(&Value::Null),
+            Member::Str(_) => kind_of(&Value::String(String::new())),
+            Member::Other(kind) => kind,
+        }
+    }
+}
+
+/// Reads one operation of a `Value` body: an object whose members are `op`, `path` and
+/// `value` in any case; [`operation`] checks them.
 fn parse_operation(
     index: usize,
     item: &Value,
     leniency: &Leniency,
 ) -> Result<Operation, PatchError> {
-    // Where the operation is, for error details only: made when one is needed.
-    let at = || format!("Operations[{index}]");
     let Some(members) = item.as_object() else {
         return Err(syntax(format!(
-            "{}: an operation must be an object, got {}",
-            at(),
+            "Operations[{index}]: an operation must be an object, got {}",
             kind_of(item)
         )));
     };
@@ -173,21 +280,41 @@ fn parse_operation(
             value = Some(member);
         } else {
             return Err(syntax(format!(
-                "{}: unknown operation member `{key}`",
-                at()
+                "Operations[{index}]: unknown operation member `{key}`"
             )));
         }
     }
+    operation(
+        index,
+        Member::of(op),
+        Member::of(path),
+        value.map(Cow::Borrowed),
+        leniency,
+    )
+}
+
+/// The rules of one operation (P-02, P-05..P-07, R-01, E1) on its members as whichever
+/// reader found them. A borrowed `value` is copied only once the operation is good.
+// Long: one check per member of an operation (RFC 7644 §3.5.2), in the RFC's order.
+fn operation(
+    index: usize,
+    op: Member<'_>,
+    path: Member<'_>,
+    value: Option<Cow<'_, Value>>,
+    leniency: &Leniency,
+) -> Result<Operation, PatchError> {
+    // Where the operation is, for error details only: made when one is needed.
+    let at = || format!("Operations[{index}]");
     let op_name = match op {
-        Some(Value::String(s)) => s.as_str(),
-        Some(other) => {
+        Member::Str(s) => s,
+        Member::Absent => return Err(syntax(format!("{}: op is missing (P-05)", at()))),
+        other => {
             return Err(syntax(format!(
                 "{}: op must be a string, got {}",
                 at(),
-                kind_of(other)
+                other.kind()
             )));
         }
-        None => return Err(syntax(format!("{}: op is missing (P-05)", at()))),
     };
     let kind = [OpKind::Add, OpKind::Remove, OpKind::Replace]
         .into_iter()
@@ -203,12 +330,12 @@ fn parse_operation(
         })?;
     let at = || format!("Operations[{index}] ({kind})");
     let path = match path {
-        None | Some(Value::Null) => None,
-        Some(Value::String(p)) => Some(parse_path(p).map_err(|e| in_context(e, &at()))?),
-        Some(other) => {
+        Member::Absent | Member::Null => None,
+        Member::Str(p) => Some(parse_path(p).map_err(|e| in_context(e, &at()))?),
+        other => {
             return Err(PatchError::bad_request(
                 ScimType::InvalidPath,
-                format!("{}: path must be a string, got {}", at(), kind_of(other)),
+                format!("{}: path must be a string, got {}", at(), other.kind()),
             ));
         }
     };
@@ -218,9 +345,8 @@ fn parse_operation(
             format!("{}: remove requires a path (R-01)", at()),
         ));
     }
-    let value = value.cloned();
     if kind != OpKind::Remove {
-        let missing = match (&value, &path) {
+        let missing = match (value.as_deref(), &path) {
             (None, _) => true,
             // Replace with null is a remove (RFC 7643 §2.5); add of null adds nothing.
             (Some(Value::Null), _) => kind == OpKind::Add || path.is_none(),
@@ -242,7 +368,7 @@ fn parse_operation(
     Ok(Operation {
         op: kind,
         path,
-        value,
+        value: value.map(Cow::into_owned),
     })
 }
 

@@ -446,6 +446,67 @@ fn malformed_json_is_400_invalid_syntax() {
 }
 
 #[test]
+fn patch_operations_answer_as_json_body_and_the_general_reader_do() {
+    // What `ScimSim::patch` answered before the fast reader: every media type, body and
+    // profile gets the same operations or the same 400 from `patch_operations`.
+    let urn = PATCH_OP_URN;
+    let mut bodies: Vec<Vec<u8>> = [
+        format!(
+            r#"{{"schemas":["{urn}"],"Operations":[{{"op":"replace","path":"nickName","value":"nick-1"}}]}}"#
+        ),
+        format!(r#"{{"schemas":["{urn}"],"Operations":[{{"op":"move","path":"title"}}]}}"#),
+        format!(r#"{{"schemas":["{urn}"],"Operations":[{{"op":"Replace","path":"title","value":"A"}}]}}"#),
+        r#"{"Operations":[{"op":"remove","path":"title"}]}"#.to_owned(),
+        format!(r#"{{"schemas":["{urn}"],"id":"u1","Operations":[]}}"#),
+        format!(r#"{{"Schemas":["{urn}"],"OPERATIONS":[{{"OP":"add","Value":{{"title":"A"}}}}]}}"#),
+        format!(r#"{{"schemas":["{urn}"],"Operations":[{{"op":"add","path":"title","value":"A"}}]}} x"#),
+        "[]".to_owned(),
+        "null".to_owned(),
+        "{\"Operations\": [".to_owned(),
+        String::new(),
+    ]
+    .map(String::into_bytes)
+    .to_vec();
+    // Not UTF-8: in a string, before the JSON, and a character cut short.
+    let mut in_string = format!(
+        r#"{{"schemas":["{urn}"],"Operations":[{{"op":"add","path":"title","value":"A_B"}}]}}"#
+    )
+    .into_bytes();
+    if let Some(at) = in_string.iter().position(|&b| b == b'_') {
+        in_string[at] = 0xff;
+    }
+    bodies.push(in_string);
+    bodies.push(b"\xff{}".to_vec());
+    bodies.push(b"{\"schemas\":[\"\xc3\"]}".to_vec());
+    for profile in Profile::ALL {
+        let leniency = crate::sim::profile::leniency(profile);
+        for content_type in [
+            None,
+            Some(SCIM_JSON),
+            Some("application/json; charset=utf-8"),
+            Some("text/plain"),
+        ] {
+            for body in &bodies {
+                let mut request = request("PATCH", "/Users/u1", None);
+                if let Some(content_type) = content_type {
+                    request = with_header(request, "content-type", content_type);
+                }
+                request.body = body.clone();
+                let before = json_body(&request).and_then(|value| {
+                    parse_patch_request(&value, &leniency).map_err(|error| patch_error(&error))
+                });
+                assert_eq!(
+                    patch_operations(&request, &leniency),
+                    before,
+                    "{profile:?} {content_type:?} {}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn other_content_types_are_400_and_json_is_accepted() {
     let sim = sim(Profile::Rfc7644);
     let plain = with_header(
