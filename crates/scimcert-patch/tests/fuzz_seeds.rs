@@ -1,11 +1,14 @@
 //! The `patch_apply` fuzz target's seeds (`fuzz/corpus/patch_apply`), each under every
 //! tolerance setting, through `apply_in_place`: a failure, a no-op and a revert leave the
 //! resource byte for byte as it was (P-13), and a success gives what `apply` gives on a
-//! copy. The fuzz target checks the same on whatever it finds.
+//! copy; and the fast reader answers as the general one, or declines. The fuzz target
+//! checks the same on whatever it finds.
 
 use std::path::Path;
 
-use scimcert_patch::{Leniency, Schema, apply, apply_in_place, parse_patch_request};
+use scimcert_patch::{
+    Leniency, Schema, apply, apply_in_place, parse_patch_fast, parse_patch_request,
+};
 use serde_json::{Value, json};
 
 fn users() -> [Value; 2] {
@@ -57,20 +60,28 @@ fn leniency(on: bool) -> Leniency {
 fn every_seed_applies_in_place_or_puts_the_user_back() {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/patch_apply");
     let schema = Schema::rfc7643_user();
-    let (mut seeds, mut applied, mut failed) = (0, 0, 0);
+    let (mut seeds, mut applied, mut failed, mut fast_answers) = (0, 0, 0, 0);
     for entry in std::fs::read_dir(&folder).expect("the fuzz seeds are there") {
         let bytes = std::fs::read(entry.expect("a seed").path()).expect("a readable seed");
         // The target's first byte picks the tolerances; the rest is the body.
-        let Some(body) = bytes
-            .split_first()
-            .and_then(|(_, rest)| serde_json::from_slice::<Value>(rest).ok())
-        else {
+        let Some((_, rest)) = bytes.split_first() else {
+            continue;
+        };
+        let Ok(body) = serde_json::from_slice::<Value>(rest) else {
+            for on in [false, true] {
+                assert!(parse_patch_fast(rest, &leniency(on)).is_none());
+            }
             continue;
         };
         seeds += 1;
         for on in [false, true] {
             let leniency = leniency(on);
-            let Ok(ops) = parse_patch_request(&body, &leniency) else {
+            let general = parse_patch_request(&body, &leniency);
+            if let Some(fast) = parse_patch_fast(rest, &leniency) {
+                fast_answers += 1;
+                assert_eq!(fast, general, "{body}");
+            }
+            let Ok(ops) = general else {
                 continue;
             };
             for user in users() {
@@ -99,7 +110,7 @@ fn every_seed_applies_in_place_or_puts_the_user_back() {
     }
     // A folder of seeds that all fail to parse would check nothing.
     assert!(
-        seeds >= 30 && applied >= 30 && failed >= 5,
-        "{seeds} {applied} {failed}"
+        seeds >= 30 && applied >= 30 && failed >= 5 && fast_answers >= 40,
+        "{seeds} {applied} {failed} {fast_answers}"
     );
 }
