@@ -40,6 +40,31 @@
 //! assert_eq!((err.status, err.scim_type.map(|t| t.as_str())), (400, Some("noTarget")));
 //! # Ok::<(), scimcert_patch::PatchError>(())
 //! ```
+//!
+//! A store can change its own copy of the user instead (`apply_in_place`): each
+//! operation keeps a copy of only the top-level members it touches, and a failure, a
+//! no-op or the caller's `revert` puts them back, member order included. A body as it
+//! came off the wire can be read without a `Value` (`parse_patch_fast`), which declines
+//! (`None`) anything unusual for `parse_patch_request` to answer:
+//!
+//! ```
+//! use scimcert_patch::{Leniency, Schema, apply_in_place, parse_patch_fast};
+//! use serde_json::json;
+//!
+//! let mut user = json!({"id": "1", "userName": "bjensen", "title": "Tour Guide"});
+//! let before = user.to_string();
+//! let body = br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+//!     "Operations":[{"op":"replace","path":"userName","value":"babs"}]}"#;
+//! let strict = Leniency::strict();
+//! let ops = parse_patch_fast(body, &strict).expect("a usual body")?;
+//! let patched = apply_in_place(&mut user, &ops, &Schema::rfc7643_user(), &strict)?;
+//! assert!(patched.changed);
+//! assert_eq!(patched.original("userName"), Some(Some(&json!("bjensen"))));
+//! // Say the new name is taken: put the user back as it was.
+//! patched.revert(&mut user);
+//! assert_eq!(user.to_string(), before);
+//! # Ok::<(), scimcert_patch::PatchError>(())
+//! ```
 
 pub mod apply;
 pub mod attr;
