@@ -298,7 +298,7 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<LoadedCase>, Diagnostic
 
 /// The cases of `text` as serde-saphyr reads them, or its error as a diagnostic.
 pub(super) fn saphyr_cases(file: &Path, text: &str) -> Result<Vec<Case>, Diagnostic> {
-    serde_saphyr::from_str(text).map_err(|e| {
+    serde_saphyr::from_str_with_options(text, super::yaml::saphyr_options()).map_err(|e| {
         let pos = e
             .location()
             .map(|l| Pos::at(file, l))

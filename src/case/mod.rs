@@ -22,3 +22,6 @@ pub use template::{USER_NAME_DOMAIN, Vars};
 // For the fuzz target and the benchmarks, which hold it against serde-saphyr.
 #[doc(hidden)]
 pub use yaml::read as read_yaml_fast;
+// The options case files are read with, for the fuzz target to read them the same way.
+#[doc(hidden)]
+pub use yaml::saphyr_options as yaml_options;
