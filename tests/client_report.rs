@@ -403,7 +403,9 @@ fn check_report(api: &str, script: &[Step]) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn check_strict(api: &str, script: &[Step]) {
+/// Strict mode refuses exactly the requests with a `must` finding, naming the rules, and
+/// (SCIM only) with the `scimType` the first breach calls for, in order: `scim_types`.
+fn check_strict(api: &str, script: &[Step], scim_types: &[&str]) {
     let mock = MockProcess::start(&[
         api,
         "--profile",
@@ -413,6 +415,7 @@ fn check_strict(api: &str, script: &[Step]) {
         "--strict-client",
     ]);
     let answers = run_script(&mock.base_url, script);
+    let mut given = Vec::new();
     for (index, (step, (status, body))) in script.iter().zip(&answers).enumerate() {
         let text = body.to_string();
         let rejected = text.contains("--strict-client");
@@ -427,8 +430,12 @@ fn check_strict(api: &str, script: &[Step]) {
             for rule in step.must {
                 assert!(text.contains(rule), "the error names {rule}: {text}");
             }
+            if let Some(scim_type) = body.get("scimType") {
+                given.push(scim_type.as_str().unwrap_or("not a string").to_string());
+            }
         }
     }
+    assert_eq!(given, scim_types, "{api}: the refusals' scimType, in order");
 }
 
 #[test]
@@ -443,8 +450,22 @@ fn idm_report_lists_exactly_the_broken_requests() {
 
 #[test]
 fn strict_client_rejects_exactly_the_must_breaches() {
-    check_strict("scim", &scim_script());
-    check_strict("idm", &idm_script());
+    // P-03, P-04, P-05: the PatchOp's shape; P-06: remove without a path; P-07: no
+    // value; P-08 on `id`: readOnly; P-08 "False" for a boolean, C-03, C-04: values.
+    let scim_types = [
+        "invalidSyntax",
+        "invalidSyntax",
+        "invalidSyntax",
+        "noTarget",
+        "invalidValue",
+        "mutability",
+        "invalidValue",
+        "invalidValue",
+        "invalidValue",
+    ];
+    check_strict("scim", &scim_script(), &scim_types);
+    // The TM Forum error has no scimType.
+    check_strict("idm", &idm_script(), &[]);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::api::{Api, Profile};
+use crate::patch::ScimType;
 use crate::patch::path::parse_path;
 use crate::patch::schema::{AttrDef, AttrType, Mutability, PATCH_OP_URN, Schema};
 use crate::patch::value::get_ci;
@@ -188,6 +189,11 @@ pub struct Finding {
     pub level: ClientLevel,
     /// What the request did, e.g. `Operations[1]: op "Replace"`.
     pub detail: String,
+    /// The `scimType` a SCIM server refusing the request for this would answer with
+    /// (RFC 7644 §3.12, Table 9), where one fits. Used by `--strict-client`; the
+    /// client report names the rule instead.
+    #[serde(skip)]
+    pub scim_type: Option<ScimType>,
 }
 
 /// What the grader remembers of earlier requests of the same client.
@@ -231,7 +237,28 @@ impl Findings {
             rule,
             level,
             detail: detail.into(),
+            scim_type: scim_type_of(rule),
         });
+    }
+
+    /// A P-08 breach that targets a readOnly attribute: `mutability`, not a wrong value.
+    fn push_read_only(&mut self, rule: &'static str, detail: impl Into<String>) {
+        self.push(rule, detail);
+        if let Some(finding) = self.0.last_mut() {
+            finding.scim_type = Some(ScimType::Mutability);
+        }
+    }
+}
+
+/// The `scimType` for a breach of `rule`, as the engine answers the same request
+/// (`scimcert_patch`'s errors): the PatchOp's shape is `invalidSyntax`, a `remove`
+/// without a path `noTarget`, a missing or ill-typed value `invalidValue`.
+fn scim_type_of(rule: &str) -> Option<ScimType> {
+    match rule {
+        "P-03" | "P-04" | "P-05" => Some(ScimType::InvalidSyntax),
+        "P-06" => Some(ScimType::NoTarget),
+        "P-07" | "P-08" | "C-03" | "C-04" => Some(ScimType::InvalidValue),
+        _ => None,
     }
 }
 
@@ -475,7 +502,7 @@ fn grade_path_target(
         None => def,
     };
     if def.mutability == Mutability::ReadOnly || target.mutability == Mutability::ReadOnly {
-        findings.push("P-08", format!("{at}: `{path}` is readOnly"));
+        findings.push_read_only("P-08", format!("{at}: `{path}` is readOnly"));
         return;
     }
     let Some(value) = value else {
@@ -512,7 +539,7 @@ fn grade_resource(
         // POST/PUT may carry readOnly attributes (the server ignores them, RFC 7643
         // §2.2); a PATCH operation must not target one.
         if rule == "P-08" && def.mutability == Mutability::ReadOnly {
-            findings.push(rule, format!("{at}`{key}` is readOnly"));
+            findings.push_read_only(rule, format!("{at}`{key}` is readOnly"));
             continue;
         }
         check_attribute(def, value, &format!("{at}`{key}`"), rule, findings);

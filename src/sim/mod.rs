@@ -23,6 +23,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::api::{Api, Profile};
+use crate::patch::ScimType;
 use crate::secret::Secrets;
 
 mod client_check;
@@ -122,6 +123,13 @@ pub trait Handler: Send + Sync + 'static {
     /// [`Handler::handle`] (body too large, injected faults). Defaults to a SCIM error.
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         scim::scim_error(status, None, detail)
+    }
+
+    /// [`Handler::error`] for a request refused for what it says (`--strict-client`),
+    /// with the SCIM `scimType` that names why (RFC 7644 §3.12, Table 9) where the API's
+    /// errors carry one. Defaults to a SCIM error.
+    fn refusal(&self, status: u16, scim_type: Option<ScimType>, detail: &str) -> SimResponse {
+        scim::scim_error(status, scim_type, detail)
     }
 
     /// Every user the simulation holds, for the state endpoint (`/_scimcert/state`).
@@ -451,17 +459,22 @@ impl Adapter {
         }
         if let Some(client) = &self.client {
             let findings = client.log.observe(request);
-            let broken: Vec<String> = findings
+            let broken: Vec<&client_check::Finding> = findings
                 .iter()
                 .filter(|f| f.level == client_check::ClientLevel::Must)
-                .map(|f| format!("{} ({})", f.rule, f.detail))
                 .collect();
             if client.options.strict && !broken.is_empty() {
+                let named: Vec<String> = broken
+                    .iter()
+                    .map(|f| format!("{} ({})", f.rule, f.detail))
+                    .collect();
                 let detail = format!(
                     "--strict-client: the request breaks client rule {}",
-                    broken.join("; ")
+                    named.join("; ")
                 );
-                return (self.handler.error(400, &detail), None);
+                // The first breach names the error's type, as a server's engine would.
+                let scim_type = broken.iter().find_map(|f| f.scim_type);
+                return (self.handler.refusal(400, scim_type, &detail), None);
             }
         }
         let fault = match self.faults.decide(

@@ -19,7 +19,9 @@ use serde_json::{Map, Value, json};
 
 use crate::patch::filter::parse_filter;
 use crate::patch::schema::USER_URN;
-use crate::patch::{CompareOp, Filter, Leniency, OpKind, Operation, Schema, apply_in_place};
+use crate::patch::{
+    CompareOp, Filter, Leniency, OpKind, Operation, Schema, ScimType, apply_in_place,
+};
 use crate::sim::{Handler, SimBody, SimError, SimOptions, SimRequest, SimResponse};
 
 pub use config::{
@@ -432,6 +434,11 @@ impl Handler for IdmSim {
 
     fn error(&self, status: u16, detail: &str) -> SimResponse {
         IdmError::new(status, detail).into_response()
+    }
+
+    /// The TM Forum error has no `scimType`: the detail names the rule.
+    fn refusal(&self, status: u16, _: Option<ScimType>, detail: &str) -> SimResponse {
+        self.error(status, detail)
     }
 
     fn state(&self) -> Value {
