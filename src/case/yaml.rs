@@ -67,12 +67,17 @@ const MAX_ALIASES: u64 = 40_000;
 pub(super) const RATIO_MIN_ALIASES: u64 = 5_000;
 
 /// The options serde-saphyr reads case files with: its defaults, but for the
-/// alias-to-anchor heuristic, which starts at [`RATIO_MIN_ALIASES`].
+/// alias-to-anchor heuristic, which starts at [`RATIO_MIN_ALIASES`], and booleans,
+/// which are YAML 1.2's `true` and `false` only. With YAML 1.1's spellings, a plain
+/// `country: NO` or `nickName: y` in a request body went to the server as `false` and
+/// `true`; now they are the strings they look like, and `strict: yes` in a case's own
+/// settings is an error at its line and column instead of a guess.
 pub fn saphyr_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             alias_anchor_min_aliases: RATIO_MIN_ALIASES as usize,
         },
+        strict_booleans: true,
     }
 }
 
@@ -1643,5 +1648,23 @@ mod tests {
                 agrees(&case_with(Place::ExpectBody, &expect));
             }
         }
+    }
+
+    /// YAML 1.1's boolean spellings are strings in case files (`saphyr_options`): the
+    /// Norway problem would send `"country": false` to the server.
+    #[test]
+    fn yaml_1_1_boolean_words_are_strings_and_a_typed_yes_is_an_error() {
+        let text = case_with(
+            Place::RequestBody,
+            "{country: NO, nickName: y, title: off, active: true, locale: Yes}",
+        );
+        let cases = parse_file(Path::new("norway.yaml"), &text).expect("loads");
+        let body = format!("{:?}", cases[0].case.steps[0].request.body);
+        for word in ["\"NO\"", "\"y\"", "\"off\"", "Bool(true)", "\"Yes\""] {
+            assert!(body.contains(word), "{word} in {body}");
+        }
+        let typed = text.replace("      expect:\n", "      expect:\n        strict: yes\n");
+        let error = parse_file(Path::new("typed.yaml"), &typed).expect_err("not a boolean");
+        assert!(error.to_string().contains("typed.yaml:"), "{error}");
     }
 }
