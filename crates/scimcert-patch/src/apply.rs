@@ -102,10 +102,12 @@ pub fn apply_in_place(
     Ok(Patched { changed, undo })
 }
 
-/// The resource under patch, seen by one operation: every top-level member it changes
-/// goes through [`work::Work`], which keeps a copy of the members of that name (in any
-/// case) first. The map itself is private to the module, so no path can change the
-/// resource without that copy being made.
+/// The resource under patch, seen by one operation: the map is private to this module,
+/// and the engine reaches it only through [`work::Work`]'s methods, each of which names
+/// the member it is for and keeps a copy of the members of that name (in any case)
+/// first. What they hand out for a core attribute is the whole map, and the engine's
+/// functions change only the attribute they are given (`def.name`): the proptest
+/// `in_place_puts_back_exactly_and_agrees_with_copies` holds them to it.
 mod work {
     use serde_json::{Map, Value};
 
