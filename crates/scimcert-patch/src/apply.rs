@@ -1153,22 +1153,6 @@ mod tests {
         })
     }
 
-    /// Every tolerance on at once (what the most lenient client shapes need).
-    fn every_knob() -> Leniency {
-        Leniency {
-            op_any_case: true,
-            string_booleans: true,
-            remove_with_value: true,
-            upsert_unmatched_filter: true,
-            path_keys_in_value: true,
-            empty_operations: true,
-            manager_as_string: true,
-            schemas_optional: true,
-            extra_members: true,
-            ignore_own_id: true,
-        }
-    }
-
     fn core_only() -> Value {
         json!({"schemas": [USER_URN], "id": "u1", "userName": "alice"})
     }
@@ -1257,7 +1241,7 @@ mod tests {
             None,
         ];
         let schema = Schema::rfc7643_user();
-        for leniency in [Leniency::strict(), every_knob()] {
+        for leniency in [Leniency::strict(), Leniency::every()] {
             for object in [true, false] {
                 // The deepest body serde_json accepts: the envelope takes four levels.
                 let levels = (1..200)
@@ -1884,7 +1868,7 @@ mod tests {
                 {"op": "Remove", "path": "emails", "value": [{"value": "babs@jensen.org"}]}
             ]
         });
-        let leniency = every_knob();
+        let leniency = Leniency::every();
         let ops = parse_patch_request(&body, &leniency).expect("entra envelope");
         let out = apply(&user(), &ops, &Schema::rfc7643_user(), &leniency).expect("entra shapes");
         let r = out.resource;
@@ -2070,7 +2054,7 @@ mod tests {
             ops in proptest::collection::vec(any_op(), 1..5),
             lenient in any::<bool>(),
         ) {
-            let leniency = if lenient { every_knob() } else { Leniency::strict() };
+            let leniency = if lenient { Leniency::every() } else { Leniency::strict() };
             let schema = Schema::rfc7643_user();
             let body = json!({"schemas": [PATCH_OP_URN], "Operations": ops});
             let Ok(ops) = parse_patch_request(&body, &leniency) else {

@@ -32,4 +32,21 @@ impl Leniency {
     pub fn strict() -> Self {
         Leniency::default()
     }
+
+    /// Every tolerance at once: what the most lenient clients together need (for tests
+    /// and fuzzing that want every path of the engine reachable).
+    pub fn every() -> Self {
+        Leniency {
+            op_any_case: true,
+            string_booleans: true,
+            remove_with_value: true,
+            upsert_unmatched_filter: true,
+            path_keys_in_value: true,
+            empty_operations: true,
+            manager_as_string: true,
+            schemas_optional: true,
+            extra_members: true,
+            ignore_own_id: true,
+        }
+    }
 }

@@ -39,20 +39,10 @@ fn users() -> [Value; 2] {
 }
 
 fn leniency(on: bool) -> Leniency {
-    if !on {
-        return Leniency::strict();
-    }
-    Leniency {
-        op_any_case: true,
-        string_booleans: true,
-        remove_with_value: true,
-        upsert_unmatched_filter: true,
-        path_keys_in_value: true,
-        empty_operations: true,
-        manager_as_string: true,
-        schemas_optional: true,
-        extra_members: true,
-        ignore_own_id: true,
+    if on {
+        Leniency::every()
+    } else {
+        Leniency::strict()
     }
 }
 
