@@ -1209,4 +1209,24 @@ mod tests {
         assert_eq!(id_name("/Users"), "user_id");
         assert_eq!(id_name("/user"), "user_id");
     }
+
+    /// What the recorder writes reads back as the same values, whatever the strings
+    /// look like to a YAML 1.1 reader (`NO`, `yes`, `y`, `off`, `010`, `1e3`).
+    #[test]
+    fn recorded_strings_that_look_like_other_scalars_read_back_as_strings() {
+        let body = json!({"country": "NO", "a": "yes", "b": "y", "c": "off", "d": "010", "e": "1e3", "f": true});
+        let yaml = serde_saphyr::to_string(&json!([{
+            "id": "t", "title": "t", "level": "SHOULD", "api": "scim",
+            "steps": [{"request": {"method": "POST", "path": "/Users", "body": body}}]
+        }]))
+        .expect("writes");
+        let cases = crate::case::parse_file(Path::new("rec.yaml"), &yaml).expect("reads back");
+        let sent = &cases[0].case.steps[0]
+            .request
+            .body
+            .as_ref()
+            .expect("a body")
+            .value;
+        assert_eq!(sent, &body, "{yaml}");
+    }
 }
