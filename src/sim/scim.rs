@@ -342,8 +342,8 @@ impl ScimSim {
         let operations = patch_operations(ctx.request, &self.leniency);
         let projection = projection(ctx.request)?;
         let mut store = self.lock();
-        let users = store
-            .tenant_mut(ctx.tenant)
+        let (users, clock) = store
+            .tenant_and_clock(ctx.tenant)
             .ok_or_else(|| user_not_found(id))?;
         let stored = users.get_mut(id).ok_or_else(|| user_not_found(id))?;
         self.check_if_match(ctx.request, stored)?;
@@ -379,13 +379,11 @@ impl ScimSim {
             }
             return Err(taken(name));
         }
-        let now_ms = store.tick();
-        let Some(users) = store.tenant_mut(ctx.tenant) else {
-            return Err(user_not_found(id));
-        };
+        // `owner_of` needed the tenant: the user is borrowed again.
         let Some(stored) = users.get_mut(id) else {
             return Err(user_not_found(id));
         };
+        let now_ms = clock.tick();
         // The server owns `id` and `meta`, whatever the request did to them (`id` is as
         // the store wrote it unless an operation touched it).
         stored.version += 1;

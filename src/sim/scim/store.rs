@@ -60,14 +60,12 @@ impl Tenant {
     /// stored, from `old` (its userName before, if it had one) to `new`.
     pub fn renamed(&mut self, id: &str, old: Option<&str>, new: &str) {
         let new_key = name_key(new);
-        if old.map(name_key).as_ref() == Some(&new_key) {
+        let old_key = old.map(name_key);
+        if old_key.as_ref() == Some(&new_key) {
             return;
         }
-        if let Some(old) = old
-            && let Entry::Occupied(entry) = self.by_name.entry(name_key(old))
-            && entry.get() == id
-        {
-            entry.remove();
+        if let Some(old_key) = old_key {
+            self.drop_name(old_key, id);
         }
         self.by_name.insert(new_key, id.to_string());
     }
@@ -130,12 +128,19 @@ impl Tenant {
     }
 
     fn unindex(&mut self, id: &str) {
-        if let Some(name) = self
+        if let Some(key) = self
             .users
             .get(id)
             .and_then(|user| user_name(&user.resource))
-            // One lookup: the entry is removed only while it names this user.
-            && let Entry::Occupied(entry) = self.by_name.entry(name_key(name))
+            .map(name_key)
+        {
+            self.drop_name(key, id);
+        }
+    }
+
+    /// Removes the index entry `key` while it names the user `id`, in one lookup.
+    fn drop_name(&mut self, key: String, id: &str) {
+        if let Entry::Occupied(entry) = self.by_name.entry(key)
             && entry.get() == id
         {
             entry.remove();
@@ -148,7 +153,26 @@ impl Tenant {
 pub struct Store {
     tenants: HashMap<String, Tenant>,
     tenant_order: VecDeque<String>,
+    clock: Clock,
+}
+
+/// The clock that stamps changes: milliseconds since the epoch, strictly increasing.
+#[derive(Debug, Default)]
+pub struct Clock {
     last_ms: u64,
+}
+
+impl Clock {
+    /// Milliseconds since the epoch, strictly increasing across calls, so a change always
+    /// moves `lastModified` forward even within one millisecond.
+    pub fn tick(&mut self) -> u64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis() as u64)
+            .unwrap_or(0);
+        self.last_ms = now.max(self.last_ms + 1);
+        self.last_ms
+    }
 }
 
 impl Store {
@@ -183,15 +207,15 @@ impl Store {
         self.tenants.entry(name.to_string()).or_default()
     }
 
-    /// Milliseconds since the epoch, strictly increasing across calls, so a change always
-    /// moves `lastModified` forward even within one millisecond.
+    /// The store's [`Clock::tick`].
     pub fn tick(&mut self) -> u64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_millis() as u64)
-            .unwrap_or(0);
-        self.last_ms = now.max(self.last_ms + 1);
-        self.last_ms
+        self.clock.tick()
+    }
+
+    /// A tenant to change and the clock to stamp the change with, borrowed together.
+    pub fn tenant_and_clock(&mut self, name: &str) -> Option<(&mut Tenant, &mut Clock)> {
+        let clock = &mut self.clock;
+        self.tenants.get_mut(name).map(|tenant| (tenant, clock))
     }
 }
 
