@@ -1167,6 +1167,14 @@ mod tests {
         run_with(resource, ops, Leniency::strict())
     }
 
+    /// [`run`], in place.
+    fn run_in_place(resource: &mut Value, ops: Value) -> Result<Patched, PatchError> {
+        let body = json!({"schemas": [PATCH_OP_URN], "Operations": ops});
+        let strict = Leniency::strict();
+        let ops = parse_patch_request(&body, &strict).expect("a valid request");
+        apply_in_place(resource, &ops, &Schema::rfc7643_user(), &strict)
+    }
+
     fn ok(resource: &Value, ops: Value) -> Value {
         run(resource, ops).expect("patch succeeds").resource
     }
@@ -2093,21 +2101,14 @@ mod tests {
     fn in_place_failure_puts_members_back_in_their_places() {
         let original = user();
         let mut resource = original.clone();
-        let ops = parse_patch_request(
-            &json!({"schemas": [PATCH_OP_URN], "Operations": [
+        let error = run_in_place(
+            &mut resource,
+            json!([
                 {"op": "remove", "path": "nickname"},
                 {"op": "add", "path": "title", "value": "new"},
                 {"op": "replace", "path": "emails", "value": [{"value": "z@x"}]},
                 {"op": "remove", "path": "userName"}
-            ]}),
-            &Leniency::strict(),
-        )
-        .expect("valid request");
-        let error = apply_in_place(
-            &mut resource,
-            &ops,
-            &Schema::rfc7643_user(),
-            &Leniency::strict(),
+            ]),
         )
         .expect_err("the last operation fails");
         assert_eq!(error.scim_type, Some(ScimType::Mutability));
@@ -2117,20 +2118,13 @@ mod tests {
     #[test]
     fn patched_names_what_its_operations_found() {
         let mut resource = user();
-        let ops = parse_patch_request(
-            &json!({"schemas": [PATCH_OP_URN], "Operations": [
+        let patched = run_in_place(
+            &mut resource,
+            json!([
                 {"op": "replace", "path": "USERNAME", "value": "first"},
                 {"op": "replace", "path": "userName", "value": "second"},
                 {"op": "add", "path": "title", "value": "new"}
-            ]}),
-            &Leniency::strict(),
-        )
-        .expect("valid request");
-        let patched = apply_in_place(
-            &mut resource,
-            &ops,
-            &Schema::rfc7643_user(),
-            &Leniency::strict(),
+            ]),
         )
         .expect("applies");
         assert!(patched.changed);
