@@ -197,7 +197,9 @@ fn classify(t: &str) -> Plain {
     }
 }
 
-/// A YAML 1.1 boolean spelling serde-saphyr accepts (`parse_yaml11_bool`).
+/// A YAML 1.1 boolean spelling (`parse_yaml11_bool`). Case files are read with
+/// `strict_booleans` (`saphyr_options`), where these are strings or, for a boolean
+/// field, an error with serde-saphyr's own text: such a scalar is left to serde-saphyr.
 fn is_bool_word(t: &str) -> bool {
     ["true", "yes", "y", "on", "false", "no", "n", "off"]
         .iter()
